@@ -1,0 +1,143 @@
+// The one HTTP client of a run: a dedicated undici Agent, explicit timeouts, every response body
+// consumed, network failures turned into RemoteError with the host and the cause named.
+
+import { Agent, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { InterruptedError, RemoteError } from '../errors.js';
+import { redactText } from './redact.js';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: string;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  /** Milliseconds from sending to the end of the response body. */
+  elapsedMs: number;
+}
+
+export interface HttpClientOptions {
+  /** Time to wait for response headers, e.g. while a server stores a 100 MB chunk. */
+  headersTimeoutMs?: number;
+  /** Time allowed between two body packets. */
+  bodyTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  userAgent?: string;
+  /** Called once per exchange, for --verbose; the line holds no secrets. */
+  trace?: (line: string) => void;
+  /** Extra strings to scrub from anything echoed (passwords, tokens). */
+  secrets?: () => Iterable<string>;
+  dispatcher?: Dispatcher;
+}
+
+export class HttpClient {
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+  readonly #options: HttpClientOptions;
+
+  constructor(options: HttpClientOptions = {}) {
+    this.#options = options;
+    this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#dispatcher =
+      options.dispatcher ??
+      new Agent({
+        headersTimeout: options.headersTimeoutMs ?? 10 * 60_000,
+        bodyTimeout: options.bodyTimeoutMs ?? 5 * 60_000,
+        connect: { timeout: options.connectTimeoutMs ?? 30_000 },
+        keepAliveTimeout: 10_000,
+      });
+  }
+
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const started = performance.now();
+    const headers: Record<string, string> = { 'user-agent': this.#options.userAgent ?? 'mstrpush', ...req.headers };
+    try {
+      const response = await request(req.url, {
+        method: req.method,
+        headers,
+        body: req.body ?? null,
+        dispatcher: this.#dispatcher,
+        signal: req.signal ?? null,
+      });
+      // Reading the whole body, even for errors, frees the connection for the next request.
+      const body = Buffer.from(await response.body.arrayBuffer());
+      const elapsedMs = performance.now() - started;
+      this.#options.trace?.(
+        `${req.method} ${this.redact(pathOf(req.url))} → ${response.statusCode} (${Math.round(elapsedMs)} ms)`,
+      );
+      return { status: response.statusCode, headers: response.headers, body, elapsedMs };
+    } catch (error) {
+      if (req.signal?.aborted) throw new InterruptedError('interrupted', { cause: error });
+      throw this.#networkError(req, error);
+    }
+  }
+
+  /** Removes secrets known to this run from text that may reach the user. */
+  redact(text: string): string {
+    return redactText(text, this.#options.secrets?.() ?? []);
+  }
+
+  async close(): Promise<void> {
+    if (this.#ownsDispatcher) await this.#dispatcher.close();
+  }
+
+  #networkError(req: HttpRequest, error: unknown): RemoteError {
+    const cause = describeCause(error);
+    const host = hostOf(req.url);
+    const timeout = /timeout/i.test(cause.code ?? '') || /timeout/i.test(cause.message);
+    return new RemoteError(
+      timeout ? 'HTTP_TIMEOUT' : 'HTTP_NETWORK',
+      `${req.method} ${this.redact(pathOf(req.url))} on ${host} failed: ${this.redact(cause.message)}${cause.code ? ` (${cause.code})` : ''}`,
+      {
+        cause: error,
+        hint: timeout ? 'the server did not answer in time' : `check that ${host} is reachable from this machine`,
+      },
+    );
+  }
+}
+
+function describeCause(error: unknown): { message: string; code?: string } {
+  // undici wraps socket errors: the useful code often sits on `cause`.
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  let message = error instanceof Error ? error.message : String(error);
+  while (current instanceof Error && !seen.has(current)) {
+    seen.add(current);
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && !code.startsWith('UND_ERR') && current !== error) {
+      return { message: current.message || message, code };
+    }
+    if (typeof code === 'string' && current === error && !(current as { cause?: unknown }).cause) {
+      return { message, code };
+    }
+    if (current.message) message = current.message;
+    current = (current as { cause?: unknown }).cause;
+  }
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? { message, code } : { message };
+}
+
+function pathOf(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return parsed.pathname + parsed.search;
+  } catch {
+    return url;
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
