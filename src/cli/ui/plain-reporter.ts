@@ -1,7 +1,7 @@
 // Reporter for logs, pipes and CI: no escape codes, one self-contained line per event, and at most
 // one progress line per interval however often the pipeline reports.
 
-import { LINE_TAG, TableTracker, formatBytes, formatCount, formatDuration } from './progress-format.js';
+import { LINE_TAG, TableTracker, formatBytes, formatCount, formatDuration, countOf } from './progress-format.js';
 import type { TableFigures } from './progress-format.js';
 import type { Reporter, ReporterStream, TableProgress, TableStart } from './reporter.js';
 
@@ -27,8 +27,8 @@ function startLine(s: TableStart): string {
 function progressLine(f: TableFigures): string {
   const amount =
     f.totalBytes === undefined ? formatBytes(f.bytesRead) : `${f.percent ?? 0}% ${formatBytes(f.bytesRead)}/${formatBytes(f.totalBytes)}`;
-  const parts = [`${formatCount(f.rows)} rows`];
-  if (f.pass === 'upload') parts.push(`${formatCount(f.chunksSent)} chunks sent`);
+  const parts = [countOf(f.rows, 'row')];
+  if (f.pass === 'upload') parts.push(`${countOf(f.chunksSent, 'chunk')} sent`);
   parts.push(...rateAndEta(f));
   const head = f.pass === 'scan' ? `${f.table}: scanning ${amount}` : `${f.table}: ${amount}`;
   return `${head}, ${parts.join(', ')}`;
@@ -37,9 +37,9 @@ function progressLine(f: TableFigures): string {
 function endLine(f: TableFigures): string {
   const took = ` in ${formatDuration(f.elapsedMs / 1000)}`;
   const rate = f.bytesPerSec === undefined ? '' : `, ${formatBytes(f.bytesPerSec)}/s`;
-  const read = `${formatBytes(f.bytesRead)}, ${formatCount(f.rows)} rows`;
+  const read = `${formatBytes(f.bytesRead)}, ${countOf(f.rows, 'row')}`;
   if (f.pass === 'scan') return `${f.table}: scanned ${read}${took}${rate}`;
-  const sent = `${formatCount(f.chunksSent)} chunks (${formatBytes(f.bytesSent)}) sent`;
+  const sent = `${countOf(f.chunksSent, 'chunk')} (${formatBytes(f.bytesSent)}) sent`;
   return `${f.table}: uploaded ${read}, ${sent}${took}${rate}`;
 }
 

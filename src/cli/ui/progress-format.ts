@@ -44,6 +44,11 @@ export function formatBytesOf(value: number, total: number): string {
 }
 
 /** Integer with comma thousands separators, independent of the process locale. */
+/** `1 row`, `3,400,000 rows`. */
+export function countOf(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 export function formatCount(n: number): string {
   return String(Math.round(clean(n))).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }

@@ -5,7 +5,7 @@ import * as readline from 'node:readline';
 import cliProgress from 'cli-progress';
 import ora from 'ora';
 import type { Ora } from 'ora';
-import { LINE_TAG, TableTracker, formatBytes, formatBytesOf, formatCount, formatDuration } from './progress-format.js';
+import { LINE_TAG, TableTracker, formatBytes, formatBytesOf, formatCount, formatDuration, countOf } from './progress-format.js';
 import type { TableFigures } from './progress-format.js';
 import type { Reporter, ReporterStream } from './reporter.js';
 
@@ -25,8 +25,8 @@ function renderBarLine(f: TableFigures, labelWidth: number, maxWidth: number): s
   const parts: string[] = [];
   if (f.totalBytes !== undefined) parts.push(`${f.percent ?? 0}%`, formatBytesOf(f.bytesRead, f.totalBytes));
   else parts.push(formatBytes(f.bytesRead));
-  parts.push(`${formatCount(f.rows)} rows`);
-  if (f.pass === 'upload') parts.push(`${formatCount(f.chunksSent)} chunks`);
+  parts.push(countOf(f.rows, 'row'));
+  if (f.pass === 'upload') parts.push(countOf(f.chunksSent, 'chunk'));
   if (f.bytesPerSec !== undefined) parts.push(`${formatBytes(f.bytesPerSec)}/s`);
   if (f.done) parts.push(`done in ${formatDuration(f.elapsedMs / 1000)}`);
   else if (f.etaSeconds !== undefined) parts.push(`ETA ${formatDuration(f.etaSeconds)}`);

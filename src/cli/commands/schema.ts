@@ -1,0 +1,55 @@
+// `schema`: what mstrpush would create for the given files, without contacting any server.
+
+import { checkInputSpecs, closeAll, parseInputSpec } from '../../pipeline/inputs.js';
+import { scanTable } from '../../pipeline/scan.js';
+import { createRuntime, openInputSources, readSchemaOverrides } from '../context.js';
+import type { CommandContext } from '../context.js';
+import { count, formatColumnsTable } from '../format.js';
+
+export async function runSchema(files: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const specs = files.map(parseInputSpec);
+  checkInputSpecs(specs);
+  const runtime = await createRuntime(opts, ctx, { server: false });
+  try {
+    const sources = await openInputSources(specs, runtime);
+    try {
+      const overrides = await readSchemaOverrides(opts, runtime, sources);
+      const tables = [];
+      for (const named of sources) {
+        const scan = await scanTable({
+          table: named.table,
+          source: named.source,
+          nullTokens: runtime.settings.nullValues,
+          typeOverrides: overrides.typesFor(named.table),
+          roleOverrides: overrides.rolesFor(named.table),
+          progress: runtime.reporter,
+          signal: runtime.signal,
+        });
+        tables.push({
+          name: named.table,
+          file: named.source.displayName,
+          format: named.source.format,
+          rows: scan.rows,
+          columns: scan.columns.map((c, i) => ({ ...c, nulls: scan.profile[i]?.nulls ?? 0, example: scan.profile[i]?.example })),
+        });
+      }
+      const text = tables
+        .map((t) => `Table ${t.name} (${t.file}, ${count(t.rows, 'row')})\n${formatColumnsTable(t.columns)}`)
+        .join('\n\n');
+      const json = {
+        tables: tables.map((t) => ({
+          name: t.name,
+          file: t.file,
+          format: t.format,
+          rows: t.rows,
+          columns: t.columns.map((c) => ({ name: c.name, type: c.type, role: c.role, nulls: c.nulls })),
+        })),
+      };
+      return runtime.emit({ json, text });
+    } finally {
+      await closeAll(sources);
+    }
+  } finally {
+    await runtime.close();
+  }
+}

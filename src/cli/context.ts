@@ -1,0 +1,301 @@
+// Builds what a command runs with: resolved settings, the reporter, the HTTP client and a
+// lazily logged-in MicroStrategy client; and disposes of them in one place.
+
+import { readFile } from 'node:fs/promises';
+import { AuthError, ConfigError, InputError, UsageError } from '../errors.js';
+import { loadConfigFile, readSecretFile, isReadableByOthers } from '../config/load.js';
+import { describeOrigin, resolveSettings } from '../config/resolve.js';
+import type { ResolvedSettings, SettingFlags } from '../config/resolve.js';
+import { HttpClient } from '../http/client.js';
+import { redactText } from '../http/redact.js';
+import { tableNameOf } from '../pipeline/inputs.js';
+import type { InputSpec, NamedSource } from '../pipeline/inputs.js';
+import { NO_OVERRIDES, checkColumnsExist, mergeOverrides, overridesForTable, parseRoleOverrides, parseSchemaFile, parseTypeOverrides } from '../schema/overrides.js';
+import type { ColumnOverrides } from '../schema/overrides.js';
+import type { RoleOverrides } from '../schema/roles.js';
+import type { WireType } from '../schema/types.js';
+import { DEFAULT_NULL_TOKENS } from '../schema/values.js';
+import { openCsvSource } from '../sources/csv.js';
+import { parseDelimiterOption, parseQuoteOption } from '../sources/csv-dialect.js';
+import { MstrClient } from '../targets/mstr/client.js';
+import type { CliIo } from './io.js';
+import type { CommandState } from './main.js';
+import { chooseReporterMode, createReporter } from './ui/reporter.js';
+import type { Reporter } from './ui/reporter.js';
+import { promptHidden } from './prompt.js';
+
+export interface CommandContext {
+  io: CliIo;
+  signal: AbortSignal;
+  state: CommandState;
+  /** Only the options the user typed (not commander defaults), so config files are not overruled. */
+  explicit: Record<string, unknown>;
+}
+
+export interface RunSettings {
+  chunkSize: number;
+  timeoutMs: number;
+  pollIntervalMs: number;
+  nullValues: readonly string[];
+  delimiter: string | undefined;
+  quote: string | null | undefined;
+  header: boolean;
+}
+
+export interface Runtime {
+  settings: RunSettings;
+  reporter: Reporter;
+  signal: AbortSignal;
+  io: CliIo;
+  /** Logs in (once) and selects the project. */
+  connect(): Promise<MstrClient>;
+  /** Writes the command's result to stdout, as JSON with --json; returns the exit code. */
+  emit(output: { json: object; text: string }): number;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+export async function createRuntime(opts: Record<string, unknown>, ctx: CommandContext, needs: { server: boolean }): Promise<Runtime> {
+  const { io, state } = ctx;
+  const json = opts.json === true;
+  const verbose = opts.verbose === true;
+  const mode = chooseReporterMode({
+    isTTY: io.stderr.isTTY === true && io.env.TERM !== 'dumb',
+    quiet: opts.quiet === true,
+    json,
+    ci: Boolean(io.env.CI),
+    verbose,
+  });
+  const reporter = await createReporter({ mode, stream: io.stderr });
+  let http: HttpClient | undefined;
+  let client: MstrClient | undefined;
+  let connected = false;
+  const secrets: string[] = [];
+  state.redact = (text) => redactText(text, [...secrets, ...(client?.secrets() ?? [])]);
+
+  const close = async () => {
+    try {
+      if (client && connected) await client.logout().catch(() => {});
+      await http?.close();
+    } finally {
+      reporter.close();
+    }
+  };
+
+  try {
+    const loaded = await loadConfigFile({
+      cwd: io.cwd,
+      explicitPath: typeof opts.config === 'string' ? opts.config : undefined,
+      disabled: opts.config === false,
+    });
+    for (const warning of loaded.warnings) reporter.warn(`config: ${warning}`);
+    const resolved = resolveSettings({
+      flags: ctx.explicit as SettingFlags,
+      env: io.env,
+      file: loaded.file,
+      filePath: loaded.path,
+    });
+    if (verbose) {
+      if (loaded.path) reporter.info(`config file: ${loaded.path}`);
+      for (const [key, origin] of Object.entries(resolved.origins)) {
+        if (origin && origin.source !== 'default') reporter.info(`setting ${key} from ${describeOrigin(origin)}`);
+      }
+    }
+    const settings = runSettings(resolved);
+
+    const connect = async (): Promise<MstrClient> => {
+      if (client && connected) return client;
+      const { url, username } = checkServerSettings(resolved);
+      const password = await readPassword(resolved, io, reporter);
+      if (password) secrets.push(password);
+      http = new HttpClient({
+        userAgent: 'mstrpush/0.1.0',
+        ...(verbose ? { trace: (line: string) => reporter.info(line) } : {}),
+        secrets: () => [...secrets, ...(client?.secrets() ?? [])],
+      });
+      client = new MstrClient(http, {
+        url,
+        credentials: { username, password, loginMode: resolved.loginMode },
+        ...(resolved.projectId ? { projectId: resolved.projectId } : {}),
+      });
+      reporter.step(`logging in to ${new URL(client.baseUrl).host} as ${username}`);
+      await client.login(ctx.signal);
+      connected = true;
+      if (!client.projectId) client.projectId = await pickProject(client, resolved, ctx.signal);
+      reporter.stepDone();
+      return client;
+    };
+
+    if (needs.server && !resolved.url) {
+      // Checked before any file is read so a missing URL fails at once.
+      checkServerSettings(resolved);
+    }
+
+    return {
+      settings,
+      reporter,
+      signal: ctx.signal,
+      io,
+      connect,
+      emit(output) {
+        io.stdout.write(json ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`);
+        return 0;
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function runSettings(resolved: ResolvedSettings): RunSettings {
+  return {
+    chunkSize: resolved.chunkSize,
+    timeoutMs: resolved.timeout,
+    pollIntervalMs: resolved.pollInterval,
+    nullValues: resolved.nullValues ?? DEFAULT_NULL_TOKENS,
+    delimiter: resolved.delimiter === undefined ? undefined : parseDelimiterOption(resolved.delimiter),
+    quote: resolved.quote === undefined ? undefined : parseQuoteOption(resolved.quote),
+    header: resolved.header,
+  };
+}
+
+function checkServerSettings(resolved: ResolvedSettings): { url: string; username: string } {
+  if (!resolved.url) {
+    throw new ConfigError('no server URL given', {
+      code: 'CONFIG_MISSING',
+      hint: 'set MSTRPUSH_URL, pass --url, or put url: in .mstrpushrc (e.g. https://bi.example.com/MicroStrategyLibrary/api)',
+    });
+  }
+  const url = new URL(resolved.url);
+  if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname) && !resolved.allowHttp) {
+    throw new ConfigError(`refusing to send credentials over plain http to ${url.host}`, {
+      hint: 'use https, or set allowHttp: true in the config file if this network is trusted',
+    });
+  }
+  if (!resolved.username) {
+    throw new ConfigError('no user name given', { code: 'CONFIG_MISSING', hint: 'set MSTRPUSH_USERNAME, pass --username, or put username: in .mstrpushrc' });
+  }
+  return { url: resolved.url, username: resolved.username };
+}
+
+async function readPassword(resolved: ResolvedSettings, io: CliIo, reporter: Reporter): Promise<string> {
+  const source = resolved.passwordSource;
+  switch (source.kind) {
+    case 'env': {
+      const value = io.env[source.name];
+      if (!value) throw new AuthError(`environment variable ${source.name} is empty`, { code: 'AUTH_MISSING' });
+      return value;
+    }
+    case 'file':
+      return readSecretFile(source.path, 'password');
+    case 'config':
+      if (source.file && (await isReadableByOthers(source.file).catch(() => false))) {
+        reporter.warn(`${source.file} holds a password and other users can read it: chmod 600 it, or use passwordEnv`);
+      }
+      return source.value;
+    case 'prompt':
+      if (io.stdin.isTTY && io.stderr.isTTY) return promptHidden(`Password for ${resolved.username ?? 'user'}: `, io);
+      throw new AuthError('no password given', {
+        code: 'AUTH_MISSING',
+        hint: 'set MSTRPUSH_PASSWORD, pass --password-file FILE, or run on a terminal to be asked',
+      });
+    case 'none':
+      return '';
+  }
+}
+
+async function pickProject(client: MstrClient, resolved: ResolvedSettings, signal: AbortSignal): Promise<string> {
+  const projects = await client.listProjects(signal);
+  const names = projects.map((p) => p.name).join(', ') || '(none)';
+  if (!resolved.project) {
+    throw new ConfigError('no project given', {
+      code: 'CONFIG_MISSING',
+      hint: `set MSTRPUSH_PROJECT_ID, or pass --project NAME; this server has: ${names}`,
+    });
+  }
+  const wanted = resolved.project;
+  const match = projects.find((p) => p.name === wanted) ?? projects.find((p) => p.name.toLowerCase() === wanted.toLowerCase());
+  if (!match) throw new ConfigError(`no project named "${wanted}" on this server`, { hint: `its projects: ${names}` });
+  return match.id;
+}
+
+/** Opens each input as a table source. */
+export async function openInputSources(specs: readonly InputSpec[], runtime: Runtime): Promise<NamedSource[]> {
+  const opened: NamedSource[] = [];
+  try {
+    for (const spec of specs) {
+      if (/\.(parquet|pq)$/i.test(spec.path)) {
+        throw new InputError('INPUT_READ', 'Parquet input is not supported yet; convert the file to CSV', { location: { file: spec.path } });
+      }
+      const source = await openCsvSource(spec.path, {
+        header: runtime.settings.header,
+        ...(runtime.settings.delimiter !== undefined ? { delimiter: runtime.settings.delimiter } : {}),
+        ...(runtime.settings.quote !== undefined ? { quote: runtime.settings.quote } : {}),
+        stdin: runtime.io.stdin,
+      });
+      opened.push({ table: tableNameOf(spec), source });
+    }
+    return opened;
+  } catch (error) {
+    await Promise.allSettled(opened.map((o) => o.source.close()));
+    throw error;
+  }
+}
+
+export interface SchemaOverrides {
+  typesFor(table: string): ReadonlyMap<string, WireType>;
+  rolesFor(table: string): RoleOverrides;
+}
+
+/**
+ * `--type`, `--attribute`, `--metric` apply to every table that has the named column, and must
+ * match a column in at least one table; `--schema` may also address tables by name.
+ */
+export async function readSchemaOverrides(opts: Record<string, unknown>, runtime: Runtime, sources: readonly NamedSource[]): Promise<SchemaOverrides> {
+  const flagLayer: ColumnOverrides = {
+    types: parseTypeOverrides(asList(opts.type)),
+    roles: parseRoleOverrides(asList(opts.attribute), asList(opts.metric)),
+  };
+  let schemaFile: ReturnType<typeof parseSchemaFile> | undefined;
+  if (typeof opts.schema === 'string') {
+    let text: string;
+    try {
+      text = await readFile(opts.schema, 'utf8');
+    } catch (error) {
+      throw new InputError('INPUT_NOT_FOUND', `cannot read the schema file: ${(error as Error).message}`, { location: { file: opts.schema } });
+    }
+    schemaFile = parseSchemaFile(text, opts.schema);
+    for (const table of schemaFile.tables.keys()) {
+      if (!sources.some((s) => s.table === table)) {
+        throw new UsageError(`${opts.schema} names table "${table}", which no input loads`, { hint: `tables: ${sources.map((s) => s.table).join(', ')}` });
+      }
+    }
+  }
+  const allColumns = [...new Set(sources.flatMap((s) => [...s.source.columns]))];
+  const named = [...flagLayer.types.keys(), ...flagLayer.roles.keys(), ...(schemaFile ? [...schemaFile.columns.types.keys(), ...schemaFile.columns.roles.keys()] : [])];
+  checkColumnsExist(named, allColumns, '--type/--attribute/--metric/--schema');
+
+  const layerFor = (table: string): ColumnOverrides => {
+    const source = sources.find((s) => s.table === table);
+    const columns = new Set(source?.source.columns ?? []);
+    const fileLayer = schemaFile ? mergeOverrides(schemaFile.columns, overridesForTable(schemaFile, table)) : NO_OVERRIDES;
+    const merged = mergeOverrides(fileLayer, flagLayer);
+    // Options naming a column of another table do not apply here.
+    return {
+      types: new Map([...merged.types].filter(([name]) => columns.has(name))),
+      roles: new Map([...merged.roles].filter(([name]) => columns.has(name))),
+    };
+  };
+  return {
+    typesFor: (table) => layerFor(table).types,
+    rolesFor: (table) => layerFor(table).roles,
+  };
+}
+
+function asList(value: unknown): string[] {
+  if (Array.isArray(value)) return value.map(String);
+  return typeof value === 'string' ? [value] : [];
+}

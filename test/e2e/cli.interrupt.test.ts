@@ -1,0 +1,49 @@
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeSandbox, runCli, useEmulator } from '../helpers/cli.js';
+
+const emulator = useEmulator();
+const scratch = makeSandbox();
+afterAll(() => scratch.cleanup());
+
+function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (check()) resolve();
+      else if (Date.now() > deadline) reject(new Error('condition not met in time'));
+      else setTimeout(tick, 5);
+    };
+    tick();
+  });
+}
+
+describe('interrupting an upload', () => {
+  it('cancels the upload session on SIGINT, publishes nothing and exits 130', async () => {
+    const file = path.join(scratch.dir, 'long.csv');
+    const lines = ['id,label,amount'];
+    for (let i = 1; i <= 400_000; i++) lines.push(`${i},row number ${i},${i % 977}.${i % 10}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+
+    const state = emulator.current().state;
+    const result = await runCli(['create', file, '--name', 'Interrupted', '--chunk-size', '64KB'], {
+      env: emulator.env(),
+      onSpawn: (child) => {
+        // Interrupt as soon as the emulator holds the first chunk of the upload.
+        void waitFor(() => {
+          const id = state.findDatasetId('Interrupted');
+          const session = id ? state.inspectDataset(id)?.uploadSessions[0] : undefined;
+          return (session?.chunks.long?.length ?? 0) > 0;
+        }, 30_000).then(() => child.kill('SIGINT'));
+      },
+    });
+
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(/interrupted: upload session [0-9A-F]{32} was cancelled and nothing was published/);
+    const inspection = state.inspectDataset(state.findDatasetId('Interrupted')!)!;
+    expect(inspection.publishes).toBe(0);
+    expect(inspection.tables[0]!.rowCount).toBe(0);
+    expect(inspection.uploadSessions).toHaveLength(1);
+    expect(inspection.uploadSessions[0]).toMatchObject({ state: 'cancelled', deleted: true });
+  });
+});
