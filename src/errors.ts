@@ -138,11 +138,23 @@ export interface ServerErrorDetail {
   iServerCode?: number | string;
 }
 
+export interface RemoteErrorOptions extends MstrPushErrorOptions {
+  detail?: ServerErrorDetail;
+  /** The socket-level error code (ECONNRESET, UND_ERR_SOCKET, ...) of a network failure. */
+  networkCode?: string;
+  /** The server may have acted on the request before it failed (a 5xx, a dropped connection). */
+  mayHaveTakenEffect?: boolean;
+}
+
 export class RemoteError extends MstrPushError {
   readonly detail: ServerErrorDetail | undefined;
-  constructor(code: RemoteErrorCode, message: string, options?: MstrPushErrorOptions & { detail?: ServerErrorDetail }) {
+  readonly networkCode: string | undefined;
+  readonly mayHaveTakenEffect: boolean;
+  constructor(code: RemoteErrorCode, message: string, options?: RemoteErrorOptions) {
     super(code, EXIT_CODES.remote, message, options);
     this.detail = options?.detail;
+    this.networkCode = options?.networkCode;
+    this.mayHaveTakenEffect = options?.mayHaveTakenEffect ?? false;
   }
 }
 

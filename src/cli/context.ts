@@ -5,8 +5,10 @@ import { readFile } from 'node:fs/promises';
 import { AuthError, ConfigError, InputError, UsageError } from '../errors.js';
 import { loadConfigFile, readSecretFile, isReadableByOthers } from '../config/load.js';
 import { describeOrigin, resolveSettings } from '../config/resolve.js';
+import { findSecretKeys } from '../config/validate.js';
 import type { ResolvedSettings, SettingFlags } from '../config/resolve.js';
-import { HttpClient } from '../http/client.js';
+import { HttpClient, proxyFromEnv } from '../http/client.js';
+import { DEFAULT_RETRY_POLICY } from '../http/retry.js';
 import { redactText } from '../http/redact.js';
 import { tableNameOf } from '../pipeline/inputs.js';
 import type { InputSpec, NamedSource } from '../pipeline/inputs.js';
@@ -30,6 +32,8 @@ export interface CommandContext {
   state: CommandState;
   /** Only the options the user typed (not commander defaults), so config files are not overruled. */
   explicit: Record<string, unknown>;
+  /** The command line as given (after the program name), for "run this again" hints. */
+  argv: readonly string[];
 }
 
 export interface RunSettings {
@@ -40,6 +44,7 @@ export interface RunSettings {
   delimiter: string | undefined;
   quote: string | null | undefined;
   header: boolean;
+  stateDir: string | undefined;
 }
 
 export interface Runtime {
@@ -90,6 +95,9 @@ export async function createRuntime(opts: Record<string, unknown>, ctx: CommandC
       disabled: opts.config === false,
     });
     for (const warning of loaded.warnings) reporter.warn(`config: ${warning}`);
+    if (loaded.path && findSecretKeys(loaded.file).length > 0 && (await isReadableByOthers(loaded.path).catch(() => false))) {
+      reporter.warn(`${loaded.path} holds a secret (${findSecretKeys(loaded.file).join(', ')}) and other users can read it: chmod 600 it, or name an environment variable with passwordEnv`);
+    }
     const resolved = resolveSettings({
       flags: ctx.explicit as SettingFlags,
       env: io.env,
@@ -107,10 +115,17 @@ export async function createRuntime(opts: Record<string, unknown>, ctx: CommandC
     const connect = async (): Promise<MstrClient> => {
       if (client && connected) return client;
       const { url, username } = checkServerSettings(resolved);
-      const password = await readPassword(resolved, io, reporter);
+      const password = await readPassword(resolved, io);
       if (password) secrets.push(password);
+      if (resolved.insecure) {
+        reporter.warn('TLS certificate checks are OFF (--insecure): anyone on the network path can read the password and the data');
+      }
+      const extraCa = resolved.caFile ? await readCaFile(resolved.caFile) : undefined;
       http = new HttpClient({
         userAgent: 'mstrpush/0.1.0',
+        ...(extraCa ? { extraCa } : {}),
+        insecure: resolved.insecure,
+        proxy: proxyFromEnv(io.env),
         ...(verbose ? { trace: (line: string) => reporter.info(line) } : {}),
         secrets: () => [...secrets, ...(client?.secrets() ?? [])],
       });
@@ -118,6 +133,8 @@ export async function createRuntime(opts: Record<string, unknown>, ctx: CommandC
         url,
         credentials: { username, password, loginMode: resolved.loginMode },
         ...(resolved.projectId ? { projectId: resolved.projectId } : {}),
+        retryPolicy: { ...DEFAULT_RETRY_POLICY, retries: resolved.retries },
+        onRetry: (line) => reporter.warn(line),
       });
       reporter.step(`logging in to ${new URL(client.baseUrl).host} as ${username}`);
       await client.login(ctx.signal);
@@ -150,6 +167,16 @@ export async function createRuntime(opts: Record<string, unknown>, ctx: CommandC
   }
 }
 
+async function readCaFile(file: string): Promise<string> {
+  try {
+    const text = await readFile(file, 'utf8');
+    if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new Error('no PEM certificate in it');
+    return text;
+  } catch (error) {
+    throw new ConfigError(`cannot use CA file ${file}: ${(error as Error).message}`, { hint: 'give a PEM file with one or more certificates' });
+  }
+}
+
 function runSettings(resolved: ResolvedSettings): RunSettings {
   return {
     chunkSize: resolved.chunkSize,
@@ -159,6 +186,7 @@ function runSettings(resolved: ResolvedSettings): RunSettings {
     delimiter: resolved.delimiter === undefined ? undefined : parseDelimiterOption(resolved.delimiter),
     quote: resolved.quote === undefined ? undefined : parseQuoteOption(resolved.quote),
     header: resolved.header,
+    stateDir: resolved.stateDir,
   };
 }
 
@@ -181,7 +209,7 @@ function checkServerSettings(resolved: ResolvedSettings): { url: string; usernam
   return { url: resolved.url, username: resolved.username };
 }
 
-async function readPassword(resolved: ResolvedSettings, io: CliIo, reporter: Reporter): Promise<string> {
+async function readPassword(resolved: ResolvedSettings, io: CliIo): Promise<string> {
   const source = resolved.passwordSource;
   switch (source.kind) {
     case 'env': {
@@ -192,9 +220,6 @@ async function readPassword(resolved: ResolvedSettings, io: CliIo, reporter: Rep
     case 'file':
       return readSecretFile(source.path, 'password');
     case 'config':
-      if (source.file && (await isReadableByOthers(source.file).catch(() => false))) {
-        reporter.warn(`${source.file} holds a password and other users can read it: chmod 600 it, or use passwordEnv`);
-      }
       return source.value;
     case 'prompt':
       if (io.stdin.isTTY && io.stderr.isTTY) return promptHidden(`Password for ${resolved.username ?? 'user'}: `, io);

@@ -26,7 +26,7 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo()): Pro
   const removeSignals = io.onSignals(onSignal);
   const state: CommandState = { exitCode: EXIT_CODES.ok, debug: argv.includes('--debug'), redact: (t) => t };
   try {
-    const program = buildProgram(io, controller.signal, state);
+    const program = buildProgram(io, controller.signal, state, argv);
     await program.parseAsync(argv.map(protectStdinArgument), { from: 'user' });
     return state.exitCode;
   } catch (error) {
@@ -80,7 +80,10 @@ function addConnectionOptions(command: Command): Command {
     .option('--project <name>', 'project name, looked up in the project list (env MSTRPUSH_PROJECT)')
     .option('--project-id <id>', 'project id, 32 hex digits (env MSTRPUSH_PROJECT_ID)')
     .option('--profile <name>', 'named profile of the config file (env MSTRPUSH_PROFILE)')
+    .option('--retries <n>', 'retries of a failed request (network errors, 429, 5xx) before giving up (default 5)')
     .option('--allow-http', 'allow a plain http:// URL to a host other than this machine')
+    .option('--ca-file <file>', 'PEM file of CA certificates to trust besides the built-in ones (NODE_EXTRA_CA_CERTS works too)')
+    .option('--insecure', 'do not verify the server certificate (warns on every run)')
     .option('--config <file>', 'config file to use instead of searching for .mstrpushrc and friends')
     .option('--no-config', 'do not read any config file');
 }
@@ -107,6 +110,10 @@ function addCsvOptions(command: Command): Command {
 
 function addLoadOptions(command: Command): Command {
   return command
+    .option('--resume', 'continue an unfinished run of this same command (same files, target and dataset) in its upload session; without one, a plain run')
+    .option('--restart', 'cancel the unfinished run of this command, if any, and start over')
+    .option('--keep-session', 'on failure or Ctrl-C, leave the upload session open for --resume instead of cancelling it')
+    .option('--state-dir <dir>', 'where run journals are kept (default $XDG_STATE_HOME/mstrpush or ~/.local/state/mstrpush)')
     .option('--chunk-size <size>', 'largest chunk of JSON per request: bytes or 512KB, 100MB, 1MiB (default 100MB)')
     .option('--timeout <duration>', 'how long to wait for the publication: 90s, 30m, 2h (default 30m)')
     .option('--poll-interval <duration>', 'longest pause between publication status checks (default 1s)');
@@ -125,7 +132,7 @@ Examples:
   $ mstrpush append 105E10C94CF881BE3DDBA6B97E61FBC5 prices.csv:Sales --policy upsert
   $ mstrpush append 105E10C94CF881BE3DDBA6B97E61FBC5 big.csv --no-publish   # prints the upload session id`;
 
-function buildProgram(io: CliIo, signal: AbortSignal, state: CommandState): Command {
+function buildProgram(io: CliIo, signal: AbortSignal, state: CommandState, argv: readonly string[]): Command {
   const program = new Command('mstrpush')
     .description('Push CSV files into MicroStrategy datasets through the REST Push Data API.')
     .version(VERSION, '-V, --version')
@@ -148,7 +155,7 @@ Run "mstrpush <command> --help" for a command's options and examples.`,
     const code = await action();
     state.exitCode = typeof code === 'number' ? code : EXIT_CODES.ok;
   };
-  const context = (cmd: Command) => ({ io, signal, state, explicit: explicitOptions(cmd) });
+  const context = (cmd: Command) => ({ io, signal, state, explicit: explicitOptions(cmd), argv });
 
   const create = program
     .command('create')

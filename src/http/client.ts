@@ -1,7 +1,8 @@
 // The one HTTP client of a run: a dedicated undici Agent, explicit timeouts, every response body
 // consumed, network failures turned into RemoteError with the host and the cause named.
 
-import { Agent, request } from 'undici';
+import { rootCertificates } from 'node:tls';
+import { Agent, EnvHttpProxyAgent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { InterruptedError, RemoteError } from '../errors.js';
 import { redactText } from './redact.js';
@@ -36,6 +37,12 @@ export interface HttpClientOptions {
   /** Extra strings to scrub from anything echoed (passwords, tokens). */
   secrets?: () => Iterable<string>;
   dispatcher?: Dispatcher;
+  /** PEM certificates trusted in addition to the built-in ones (a corporate CA). */
+  extraCa?: string;
+  /** Accept any server certificate. Only when the user asked for it. */
+  insecure?: boolean;
+  /** HTTP_PROXY / HTTPS_PROXY / NO_PROXY (either case), passed in rather than read from the process. */
+  proxy?: { httpProxy?: string | undefined; httpsProxy?: string | undefined; noProxy?: string | undefined };
 }
 
 export class HttpClient {
@@ -46,14 +53,7 @@ export class HttpClient {
   constructor(options: HttpClientOptions = {}) {
     this.#options = options;
     this.#ownsDispatcher = options.dispatcher === undefined;
-    this.#dispatcher =
-      options.dispatcher ??
-      new Agent({
-        headersTimeout: options.headersTimeoutMs ?? 10 * 60_000,
-        bodyTimeout: options.bodyTimeoutMs ?? 5 * 60_000,
-        connect: { timeout: options.connectTimeoutMs ?? 30_000 },
-        keepAliveTimeout: 10_000,
-      });
+    this.#dispatcher = options.dispatcher ?? createDispatcher(options);
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {
@@ -98,10 +98,46 @@ export class HttpClient {
       `${req.method} ${this.redact(pathOf(req.url))} on ${host} failed: ${this.redact(cause.message)}${cause.code ? ` (${cause.code})` : ''}`,
       {
         cause: error,
+        ...(cause.code ? { networkCode: cause.code } : {}),
         hint: timeout ? 'the server did not answer in time' : `check that ${host} is reachable from this machine`,
       },
     );
   }
+}
+
+function createDispatcher(options: HttpClientOptions): Dispatcher {
+  const tls = {
+    timeout: options.connectTimeoutMs ?? 30_000,
+    // Setting `ca` replaces Node's trust store, so the built-in roots are passed along with the extra CA.
+    ...(options.extraCa ? { ca: [...rootCertificates, options.extraCa] } : {}),
+    ...(options.insecure ? { rejectUnauthorized: false } : {}),
+  };
+  const common = {
+    headersTimeout: options.headersTimeoutMs ?? 10 * 60_000,
+    bodyTimeout: options.bodyTimeoutMs ?? 5 * 60_000,
+    keepAliveTimeout: 10_000,
+    connect: tls,
+  };
+  const proxy = options.proxy;
+  if (proxy && (proxy.httpProxy || proxy.httpsProxy)) {
+    return new EnvHttpProxyAgent({
+      ...common,
+      requestTls: tls,
+      ...(proxy.httpProxy ? { httpProxy: proxy.httpProxy } : {}),
+      ...(proxy.httpsProxy ? { httpsProxy: proxy.httpsProxy } : {}),
+      ...(proxy.noProxy ? { noProxy: proxy.noProxy } : {}),
+    });
+  }
+  return new Agent(common);
+}
+
+/** Proxy settings from the environment, the way curl and most tools read them. */
+export function proxyFromEnv(env: NodeJS.ProcessEnv): NonNullable<HttpClientOptions['proxy']> {
+  return {
+    httpProxy: env.http_proxy || env.HTTP_PROXY || undefined,
+    httpsProxy: env.https_proxy || env.HTTPS_PROXY || undefined,
+    noProxy: env.no_proxy || env.NO_PROXY || undefined,
+  };
 }
 
 function describeCause(error: unknown): { message: string; code?: string } {

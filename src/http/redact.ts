@@ -16,6 +16,7 @@ export function redactText(text: string, secrets: Iterable<string>): string {
     }
   }
   return out
+    .replace(/(\w+:\/\/)[^/@\s:]+:[^/@\s]+@/g, '$1***:***@')
     .replace(/(bearer\s+)[A-Za-z0-9._~+/=-]+/gi, '$1***')
     .replace(/((?:password|passwd|client_secret|access_token|token|secret)=)[^&\s"]+/gi, '$1***')
     .replace(/("(?:password|client_secret|access_token|clientSecret)"\s*:\s*")(?:[^"\\]|\\.)*"/gi, '$1***"');

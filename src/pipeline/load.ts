@@ -1,6 +1,7 @@
-// One upload session from open to published: create the session, stream every table, publish
-// and wait. If anything fails after the session exists, the session is cancelled so nothing
-// half-loaded can be published, and the error says so.
+// One upload session from open to published: create (or resume) the session, stream every table,
+// publish and wait. If anything fails after the session exists, the session is cancelled so
+// nothing half-loaded can be published (or, with keepSession, left open for --resume), and the
+// error says which.
 
 import { InterruptedError, PartialUploadError, isMstrPushError } from '../errors.js';
 import type { MstrClient } from '../targets/mstr/client.js';
@@ -20,6 +21,22 @@ export interface LoadTable {
   policy: UpdatePolicy;
 }
 
+/** Where the run journal is told about progress; the pipeline does not know how it is stored. */
+export interface LoadJournal {
+  sessionOpened(sessionId: string): Promise<void>;
+  chunkConfirmed(table: string, state: { chunks: number; nextRow: number; nextOffset: number }): Promise<void>;
+  tableComplete(table: string): Promise<void>;
+  publishing(): Promise<void>;
+  /** The run ended (published, cancelled, or failed with the session cancelled): forget it. */
+  discard(): Promise<void>;
+}
+
+/** Continue an unfinished run: its session and what each table already has in it. */
+export interface ResumePlan {
+  sessionId: string;
+  tables: ReadonlyMap<string, { chunks: number; nextRow: number; complete: boolean }>;
+}
+
 export interface LoadOptions {
   client: MstrClient;
   datasetId: string;
@@ -33,6 +50,12 @@ export interface LoadOptions {
   pollIntervalMs: number;
   progress: ProgressSink;
   signal?: AbortSignal;
+  journal?: LoadJournal;
+  resume?: ResumePlan;
+  /** On failure or interrupt, leave the upload session open instead of cancelling it. */
+  keepSession?: boolean;
+  /** The command to run again with --resume, for messages. */
+  resumeCommand?: string;
 }
 
 export interface LoadResult {
@@ -42,19 +65,32 @@ export interface LoadResult {
 }
 
 export async function loadIntoDataset(options: LoadOptions): Promise<LoadResult> {
-  const { client, datasetId, progress, signal } = options;
-  progress.step('opening upload session');
-  const sessionId = await client.createUploadSession(
-    datasetId,
-    options.tables.map((t) => ({ name: t.table, policy: t.policy, columns: t.source.columns })),
-    signal,
-  );
-  progress.stepDone(`upload session ${sessionId} open`);
+  const { client, datasetId, progress, signal, journal, resume } = options;
+  let sessionId: string;
+  if (resume) {
+    sessionId = resume.sessionId;
+    progress.info(`resuming upload session ${sessionId}`);
+  } else {
+    progress.step('opening upload session');
+    sessionId = await client.createUploadSession(
+      datasetId,
+      options.tables.map((t) => ({ name: t.table, policy: t.policy, columns: t.source.columns })),
+      signal,
+    );
+    await journal?.sessionOpened(sessionId);
+    progress.stepDone(`upload session ${sessionId} open`);
+  }
 
   const results: LoadResult['tables'] = [];
   let publishStarted = false;
   try {
     for (const table of options.tables) {
+      const done = resume?.tables.get(table.table);
+      if (done?.complete) {
+        progress.info(`${table.table}: already uploaded (${done.chunks} chunks, ${done.nextRow} rows)`);
+        results.push({ name: table.table, rows: done.nextRow, chunks: done.chunks, bytes: 0 });
+        continue;
+      }
       const result = await uploadTable({
         table: table.table,
         source: table.source,
@@ -63,14 +99,21 @@ export async function loadIntoDataset(options: LoadOptions): Promise<LoadResult>
         nullTokens: options.nullTokens,
         progress,
         ...(signal ? { signal } : {}),
+        ...(done ? { skipRows: done.nextRow, skipChunks: done.chunks } : {}),
+        ...(journal ? { onChunkConfirmed: (state) => journal.chunkConfirmed(table.table, state) } : {}),
         send: (tableName, chunk, chunkSignal) =>
           client.putChunk(datasetId, sessionId, tableName, chunk.index, chunk.data, chunkSignal),
       });
+      await journal?.tableComplete(table.table);
       results.push({ name: table.table, ...result });
     }
-    if (!options.publish) return { sessionId, published: false, tables: results };
+    if (!options.publish) {
+      await journal?.discard();
+      return { sessionId, published: false, tables: results };
+    }
 
     progress.step(`publishing dataset ${datasetId}`);
+    await journal?.publishing();
     await client.publish(datasetId, sessionId, signal);
     publishStarted = true;
     if (options.wait) {
@@ -84,13 +127,16 @@ export async function loadIntoDataset(options: LoadOptions): Promise<LoadResult>
     } else {
       progress.stepDone(`publication of dataset ${datasetId} started`);
     }
+    await journal?.discard();
     return { sessionId, published: options.wait, tables: results };
   } catch (error) {
     progress.stepDone(undefined, false);
+    const interrupted = isMstrPushError(error) && error.code === 'INTERRUPTED';
     if (publishStarted) {
       // Publication failures already say what state the data is in; an interrupt while waiting
       // leaves the server publishing, which cannot be undone from here.
-      if (isMstrPushError(error) && error.code === 'INTERRUPTED') {
+      await journal?.discard();
+      if (interrupted) {
         throw new InterruptedError(
           `interrupted while waiting for the publication of dataset ${datasetId}; the server goes on publishing upload session ${sessionId}`,
           { hint: `check it with: mstrpush status ${datasetId} --session ${sessionId}` },
@@ -98,14 +144,21 @@ export async function loadIntoDataset(options: LoadOptions): Promise<LoadResult>
       }
       throw error;
     }
+    const reason = error instanceof Error ? error.message : String(error);
+    if (options.keepSession) {
+      const fate = `upload session ${sessionId} was left open (--keep-session) and nothing was published`;
+      const hint = options.resumeCommand ? `continue with: ${options.resumeCommand} --resume` : `publish it later with: mstrpush publish ${datasetId} --session ${sessionId}`;
+      if (interrupted) throw new InterruptedError(`interrupted: ${fate}`, { cause: error, hint });
+      throw new PartialUploadError(`loading dataset ${datasetId} failed: ${reason}; ${fate}`, { cause: error, hint });
+    }
     const cancelled = await cancelQuietly(client, datasetId, sessionId);
+    if (cancelled) await journal?.discard();
     const fate = cancelled
       ? `upload session ${sessionId} was cancelled and nothing was published`
       : `upload session ${sessionId} could not be cancelled; it was not published and the server discards it when it expires`;
-    if (isMstrPushError(error) && error.code === 'INTERRUPTED') {
+    if (interrupted) {
       throw new InterruptedError(`interrupted: ${fate}`, { cause: error });
     }
-    const reason = error instanceof Error ? error.message : String(error);
     throw new PartialUploadError(`loading dataset ${datasetId} failed: ${reason}; ${fate}`, {
       cause: error,
       hint:

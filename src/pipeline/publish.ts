@@ -4,7 +4,7 @@
 import { PartialUploadError } from '../errors.js';
 import { PUBLISH_DONE_STATUS, PUBLISH_RUNNING_STATUSES } from '../targets/mstr/client.js';
 import type { MstrClient, PublishStatus } from '../targets/mstr/client.js';
-import { sleep } from './sleep.js';
+import { sleep } from '../util/sleep.js';
 
 export interface PublishWaitOptions {
   timeoutMs: number;

@@ -23,6 +23,11 @@ export interface UploadTableOptions {
   send: ChunkSender;
   progress: ProgressSink;
   signal?: AbortSignal;
+  /** Resume: rows already confirmed by the server in earlier runs, and the chunks holding them. */
+  skipRows?: number;
+  skipChunks?: number;
+  /** Called in index order once the server confirmed a chunk (for the run journal). */
+  onChunkConfirmed?: (state: { chunks: number; nextRow: number; nextOffset: number }) => Promise<void>;
 }
 
 export interface UploadTableResult {
@@ -38,18 +43,23 @@ export async function uploadTable(options: UploadTableOptions): Promise<UploadTa
     source.columns.map((name, i) => ({ name, type: options.types[i] ?? 'STRING' })),
     { nullTokens: options.nullTokens, file: source.displayName },
   );
-  const builder = new ChunkBuilder(options.chunkSize, { file: source.displayName });
-  const stats: UploadTableResult = { rows: 0, chunks: 0, bytes: 0 };
+  const skipRows = options.skipRows ?? 0;
+  const builder = new ChunkBuilder(options.chunkSize, { file: source.displayName, firstIndex: (options.skipChunks ?? 0) + 1 });
+  const stats: UploadTableResult = { rows: 0, chunks: options.skipChunks ?? 0, bytes: 0 };
   let bytesRead = 0;
+  let confirmedRows = skipRows;
   let inFlight: Promise<void> | undefined;
 
   const dispatch = async (chunk: Chunk) => {
     // Wait for the previous PUT before starting this one: indexes go out in order and only one
     // chunk body is held by the network layer at a time.
     if (inFlight) await inFlight;
-    inFlight = options.send(table, chunk, signal).then(() => {
+    const offsetAtCut = bytesRead;
+    inFlight = options.send(table, chunk, signal).then(async () => {
       stats.chunks++;
       stats.bytes += chunk.data.length;
+      confirmedRows += chunk.rows;
+      await options.onChunkConfirmed?.({ chunks: chunk.index, nextRow: confirmedRows, nextOffset: offsetAtCut });
       progress.progress({ bytesRead, rows: stats.rows, chunksSent: stats.chunks, bytesSent: stats.bytes });
     });
     // A failure surfaces at the next await; keep Node from reporting it as unhandled meanwhile.
@@ -58,9 +68,13 @@ export async function uploadTable(options: UploadTableOptions): Promise<UploadTa
 
   progress.startTable({ table, file: source.displayName, totalBytes: source.totalBytes, pass: 'upload' });
   try {
+    let toSkip = skipRows;
     for await (const batch of source.batches(signal)) {
       const { rows, lines } = batch;
-      for (let i = 0; i < rows.length; i++) {
+      // Rows the server confirmed in an earlier run are read past, not sent again.
+      const first = Math.min(toSkip, rows.length);
+      toSkip -= first;
+      for (let i = first; i < rows.length; i++) {
         const line = lines[i] ?? 0;
         const completed = builder.add(serialize(rows[i]!, line), line);
         if (completed) await dispatch(completed);

@@ -6,6 +6,11 @@ import type { InputSpec, NamedSource } from '../../pipeline/inputs.js';
 import { loadIntoDataset } from '../../pipeline/load.js';
 import type { LoadResult, LoadTable } from '../../pipeline/load.js';
 import { scanTable } from '../../pipeline/scan.js';
+import { createDatasetOnce } from '../../pipeline/create-dataset.js';
+import { waitForPublication } from '../../pipeline/publish.js';
+import type { MstrClient } from '../../targets/mstr/client.js';
+import { openRun } from './run-state.js';
+import type { RunSetup } from './run-state.js';
 import { buildModel } from '../../targets/mstr/payload.js';
 import type { UpdatePolicy } from '../../targets/mstr/payload.js';
 import type { DatasetDefinition } from '../../targets/mstr/definition.js';
@@ -25,6 +30,8 @@ export async function runCreate(files: string[], opts: Record<string, unknown>, 
     const client = await runtime.connect();
     const sources = await openInputSources(specs, runtime);
     try {
+      const run = await openRun({ command: 'create', runtime, client, opts, dataset: name, policy: 'replace', sources, argv: ctx.argv });
+      if (run.publishing) return runtime.emit(asOutput(await finishPublication(runtime, client, run, 'create')));
       const overrides = await readSchemaOverrides(opts, runtime, sources);
       const tables: Array<TableSchema & { named: NamedSource; rows: number }> = [];
       for (const named of sources) {
@@ -40,24 +47,36 @@ export async function runCreate(files: string[], opts: Record<string, unknown>, 
         tables.push({ name: named.table, columns: scan.columns, named, rows: scan.rows });
       }
 
-      runtime.reporter.step(`creating dataset "${name}"`);
-      const model = buildModel(name, tables, {
-        ...(typeof opts.description === 'string' ? { description: opts.description } : {}),
-        ...(typeof opts.folder === 'string' ? { folderId: opts.folder } : {}),
-      });
-      const dataset = await client.createModel(model, runtime.signal);
-      runtime.reporter.stepDone(`dataset "${name}" created: ${dataset.id}`);
+      let datasetId = run.datasetId;
+      if (datasetId) {
+        runtime.reporter.info(`using dataset ${datasetId}, made by the unfinished run of this command`);
+      } else {
+        runtime.reporter.step(`creating dataset "${name}"`);
+        const model = buildModel(name, tables, {
+          ...(typeof opts.description === 'string' ? { description: opts.description } : {}),
+          ...(typeof opts.folder === 'string' ? { folderId: opts.folder } : {}),
+        });
+        const dataset = await createDatasetOnce(client, model, {
+          folderId: typeof opts.folder === 'string' ? opts.folder : undefined,
+          progress: runtime.reporter,
+          signal: runtime.signal,
+        });
+        datasetId = dataset.id;
+        runtime.reporter.stepDone(`dataset "${name}" created: ${datasetId}`);
+      }
+      await run.journal?.datasetKnown(datasetId);
 
-      const result = await explainLeftovers(dataset.id, () =>
+      const createdId = datasetId;
+      const result = await explainLeftovers(createdId, () =>
         loadIntoDataset({
           client,
-          datasetId: dataset.id,
+          datasetId: createdId,
           // A new dataset is loaded with `replace`, which every server version accepts on a first load.
           tables: tables.map((t) => ({ table: t.name, source: t.named.source, columns: t.columns, policy: 'replace' as const })),
-          ...loadSettings(runtime, opts),
+          ...loadSettings(runtime, opts, run),
         }),
       );
-      return runtime.emit(asOutput(summarize(dataset.id, name, tables, result, 'create')));
+      return runtime.emit(asOutput(summarize(createdId, name, tables, result, 'create')));
     } finally {
       await closeAll(sources);
     }
@@ -82,6 +101,8 @@ export async function runAppend(datasetId: string, files: string[], opts: Record
       runtime,
     );
     try {
+      const run = await openRun({ command: 'append', runtime, client, opts, dataset: datasetId, policy, sources, argv: ctx.argv });
+      if (run.publishing) return runtime.emit(asOutput(await finishPublication(runtime, client, run, 'append')));
       const overrides = await readSchemaOverrides(opts, runtime, sources);
       const tables: Array<LoadTable & { rows: number }> = [];
       for (const named of sources) {
@@ -110,7 +131,7 @@ export async function runAppend(datasetId: string, files: string[], opts: Record
         const columns: ColumnSchema[] = scan.columns.map((c) => ({ ...c, role: roles.get(c.name) ?? c.role }));
         tables.push({ table: named.table, source: named.source, columns, policy, rows: scan.rows });
       }
-      const result = await loadIntoDataset({ client, datasetId, tables, ...loadSettings(runtime, opts) });
+      const result = await loadIntoDataset({ client, datasetId, tables, ...loadSettings(runtime, opts, run) });
       const schemaTables = tables.map((t) => ({ name: t.table, columns: [...t.columns], rows: t.rows }));
       return runtime.emit(asOutput(summarize(datasetId, definition.name, schemaTables, result, 'append')));
     } finally {
@@ -121,8 +142,12 @@ export async function runAppend(datasetId: string, files: string[], opts: Record
   }
 }
 
-function loadSettings(runtime: Runtime, opts: Record<string, unknown>) {
+function loadSettings(runtime: Runtime, opts: Record<string, unknown>, run: RunSetup) {
   return {
+    ...(run.journal ? { journal: run.journal } : {}),
+    ...(run.resume ? { resume: run.resume } : {}),
+    keepSession: opts.keepSession === true,
+    resumeCommand: run.resumeCommand,
     chunkSize: runtime.settings.chunkSize,
     nullTokens: runtime.settings.nullValues,
     publish: opts.publish !== false,
@@ -131,6 +156,32 @@ function loadSettings(runtime: Runtime, opts: Record<string, unknown>) {
     pollIntervalMs: runtime.settings.pollIntervalMs,
     progress: runtime.reporter,
     signal: runtime.signal,
+  };
+}
+
+/** An unfinished run had already published: wait for the publication and report what it loaded. */
+async function finishPublication(
+  runtime: Runtime,
+  client: MstrClient,
+  run: RunSetup,
+  command: 'create' | 'append',
+): Promise<LoadSummary> {
+  const { datasetId, sessionId, journal } = run.publishing!;
+  runtime.reporter.step(`the unfinished run already published upload session ${sessionId}; waiting for it`);
+  await waitForPublication(client, datasetId, sessionId, {
+    timeoutMs: runtime.settings.timeoutMs,
+    pollIntervalMs: runtime.settings.pollIntervalMs,
+    signal: runtime.signal,
+  });
+  runtime.reporter.stepDone(`dataset ${datasetId} published`);
+  await run.journal?.discard();
+  return {
+    command,
+    datasetId,
+    name: journal.datasetName ?? null,
+    uploadSessionId: sessionId,
+    published: true,
+    tables: journal.tables.map((t) => ({ name: t.table, rows: t.nextRow, chunks: t.chunks, bytes: 0, columns: [] })),
   };
 }
 

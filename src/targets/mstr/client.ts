@@ -4,6 +4,9 @@
 import { AuthError, RemoteError } from '../../errors.js';
 import type { ServerErrorDetail } from '../../errors.js';
 import type { HttpClient, HttpMethod, HttpResponse } from '../../http/client.js';
+import { DEFAULT_RETRY_POLICY, decideRetry, describeOutcome, isTransient } from '../../http/retry.js';
+import type { AttemptOutcome, RequestSafety, RetryPolicy } from '../../http/retry.js';
+import { sleep } from '../../util/sleep.js';
 import { buildChunkBody, buildUploadSession } from './payload.js';
 import type { ModelBody, UploadTable } from './payload.js';
 import { parseDatasetDefinition } from './definition.js';
@@ -30,6 +33,10 @@ export const PUBLISH_RUNNING_STATUSES: ReadonlySet<number> = new Set([4, 5, 6, 9
 export const PUBLISH_DONE_STATUS = 1;
 
 interface CallOptions {
+  /** Defaults to idempotent for GET, PUT and DELETE and to `creates` for POST. */
+  safety?: RequestSafety;
+  /** How a retry line names this request, e.g. "chunk 3 of table sales". */
+  what?: string;
   body?: unknown;
   /** Dataset calls carry the project header; auth and project listing do not. */
   project?: boolean;
@@ -46,14 +53,32 @@ export class MstrClient {
   #projectId: string | undefined;
   #token: string | undefined;
   readonly #cookies = new Map<string, string>();
+  readonly #retryPolicy: RetryPolicy;
+  readonly #onRetry: (line: string) => void;
+  readonly #random: () => number;
   /** Counts logins after the first one: an expired session was renewed mid-run. */
   relogins = 0;
+  /** Counts retried requests, for tests and the summary. */
+  retries = 0;
 
-  constructor(http: HttpClient, options: { url: string; credentials: MstrCredentials; projectId?: string }) {
+  constructor(
+    http: HttpClient,
+    options: {
+      url: string;
+      credentials: MstrCredentials;
+      projectId?: string;
+      retryPolicy?: RetryPolicy;
+      onRetry?: (line: string) => void;
+      random?: () => number;
+    },
+  ) {
     this.#http = http;
     this.baseUrl = normalizeBaseUrl(options.url);
     this.#credentials = options.credentials;
     this.#projectId = options.projectId;
+    this.#retryPolicy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
+    this.#onRetry = options.onRetry ?? (() => {});
+    this.#random = options.random ?? Math.random;
   }
 
   get projectId(): string | undefined {
@@ -70,17 +95,21 @@ export class MstrClient {
   }
 
   async login(signal?: AbortSignal): Promise<void> {
-    const response = await this.#http.send({
-      method: 'POST',
-      url: `${this.baseUrl}/auth/login`,
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({
-        username: this.#credentials.username,
-        password: this.#credentials.password,
-        loginMode: this.#credentials.loginMode,
+    // Logging in twice is harmless (the extra session expires), so login retries like a read.
+    const response = await this.#withRetries('login', 'idempotent', signal, () =>
+      this.#http.send({
+        method: 'POST',
+        url: `${this.baseUrl}/auth/login`,
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({
+          username: this.#credentials.username,
+          password: this.#credentials.password,
+          loginMode: this.#credentials.loginMode,
+        }),
+        ...(signal ? { signal } : {}),
       }),
-      ...(signal ? { signal } : {}),
-    });
+      (r) => (isTransient({ kind: 'status', status: r.status }) ? this.#statusError('POST', '/auth/login', r) : undefined),
+    );
     if (response.status === 401 || response.status === 403) {
       const detail = this.#errorDetail('POST', '/auth/login', response);
       throw new AuthError(`login as "${this.#credentials.username}" failed: ${formatDetail(detail)}`, {
@@ -134,9 +163,13 @@ export class MstrClient {
 
   async createUploadSession(datasetId: string, tables: readonly UploadTable[], signal?: AbortSignal): Promise<string> {
     const path = `/datasets/${encodeURIComponent(datasetId)}/uploadSessions`;
+    // The server allows one open upload session per dataset, so a repeated create cannot make a
+    // second one: at worst it is refused, and that refusal is reported.
     const response = await this.#call('POST', path, {
       body: buildUploadSession(tables),
       project: true,
+      safety: 'idempotent',
+      what: 'opening the upload session',
       ...(signal ? { signal } : {}),
     });
     const result = parseJson(response, `POST ${path}`) as { uploadSessionId?: unknown };
@@ -145,15 +178,67 @@ export class MstrClient {
   }
 
   async putChunk(datasetId: string, sessionId: string, tableName: string, index: number, json: Buffer, signal?: AbortSignal): Promise<void> {
+    // The same index sent again replaces the earlier body, so a chunk PUT is safe to repeat.
     await this.#call('PUT', sessionPath(datasetId, sessionId), {
       rawBody: buildChunkBody(tableName, index, json),
       project: true,
+      what: `chunk ${index} of table ${tableName}`,
       ...(signal ? { signal } : {}),
     });
   }
 
   async publish(datasetId: string, sessionId: string, signal?: AbortSignal): Promise<void> {
-    await this.#call('POST', `${sessionPath(datasetId, sessionId)}/publish`, { project: true, ...(signal ? { signal } : {}) });
+    const call = () =>
+      this.#call('POST', `${sessionPath(datasetId, sessionId)}/publish`, {
+        project: true,
+        what: 'publishing',
+        ...(signal ? { signal } : {}),
+      });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await call();
+        return;
+      } catch (error) {
+        if (!(error instanceof RemoteError) || !error.mayHaveTakenEffect || attempt > this.#retryPolicy.retries) throw error;
+        // A session publishes only once: ask whether this one started before trying again.
+        if (await this.#publicationStarted(datasetId, sessionId, signal)) return;
+        this.retries++;
+        this.#onRetry(`publishing failed (${error.message}); the publication had not started; retry ${attempt} of ${this.#retryPolicy.retries}`);
+        await sleep(this.#retryPolicy.baseDelayMs * 2 ** (attempt - 1), signal);
+      }
+    }
+  }
+
+  async #publicationStarted(datasetId: string, sessionId: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      const status = await this.publishStatus(datasetId, sessionId, signal);
+      return status.status === PUBLISH_DONE_STATUS || PUBLISH_RUNNING_STATUSES.has(status.status);
+    } catch (error) {
+      if (error instanceof RemoteError && error.detail?.status !== undefined && error.detail.status < 500) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Objects in a folder (`GET /api/folders/{id}`; My Reports when no id), as the official client
+   * lists them to find a dataset by name. Undefined when the server does not offer the call.
+   */
+  async listFolder(folderId: string | undefined, signal?: AbortSignal): Promise<Array<{ id: string; name: string; type: number }> | undefined> {
+    const path = folderId ? `/folders/${encodeURIComponent(folderId)}` : '/folders/preDefined/20';
+    let response: HttpResponse;
+    try {
+      response = await this.#call('GET', path, { project: true, what: 'listing the folder', ...(signal ? { signal } : {}) });
+    } catch (error) {
+      if (error instanceof RemoteError && (error.detail?.status === 404 || error.detail?.status === 405 || error.detail?.status === 501)) {
+        return undefined;
+      }
+      throw error;
+    }
+    const list = parseJson(response, `GET ${path}`);
+    if (!Array.isArray(list)) return undefined;
+    return list
+      .filter((o): o is { id: string; name: string; type: number } => typeof o?.id === 'string' && typeof o?.name === 'string')
+      .map((o) => ({ id: o.id, name: o.name, type: typeof o.type === 'number' ? o.type : 0 }));
   }
 
   async publishStatus(datasetId: string, sessionId: string, signal?: AbortSignal): Promise<PublishStatus> {
@@ -167,8 +252,24 @@ export class MstrClient {
     return { status, message: typeof result.message === 'string' ? result.message : '' };
   }
 
+  /** Cancels (or, after publication, closes) an upload session; one that is already gone counts as done. */
   async cancelUploadSession(datasetId: string, sessionId: string): Promise<void> {
-    await this.#call('DELETE', sessionPath(datasetId, sessionId), { project: true });
+    await this.#call('DELETE', sessionPath(datasetId, sessionId), { project: true, ok: [200, 204, 404], what: 'cancelling the upload session' });
+  }
+
+  /**
+   * Whether an upload session can still take chunks: asking for its publish status answers 404
+   * once it is gone, 400 while it is open and unpublished, and a status once published.
+   */
+  async uploadSessionState(datasetId: string, sessionId: string, signal?: AbortSignal): Promise<'open' | 'published' | 'gone'> {
+    try {
+      await this.publishStatus(datasetId, sessionId, signal);
+      return 'published';
+    } catch (error) {
+      if (error instanceof RemoteError && error.detail?.status === 404) return 'gone';
+      if (error instanceof RemoteError && error.detail?.status === 400) return 'open';
+      throw error;
+    }
   }
 
   async #call(method: HttpMethod, path: string, options: CallOptions, mayRelogin = true): Promise<HttpResponse> {
@@ -192,16 +293,68 @@ export class MstrClient {
         ...(options.signal ? { signal: options.signal } : {}),
       });
     };
-    let response = await send();
-    if (mayRelogin && response.status === 401 && this.#errorDetail(method, path, response).code === 'ERR009') {
-      // The session timed out (long uploads outlive it): log in again and repeat the same call.
-      // Upload sessions belong to the dataset, so the new login continues the same upload.
-      await this.login(options.signal);
-      response = await send();
-    }
     const ok = options.ok ?? [200, 201, 204];
-    if (!ok.includes(response.status)) throw this.#statusError(method, path, response);
-    return response;
+    const safety = options.safety ?? (method === 'POST' ? 'creates' : 'idempotent');
+    const what = options.what ?? `${method} ${path.split('?')[0]}`;
+    let relogged = false;
+    return this.#withRetries(what, safety, options.signal, async () => {
+      let response = await send();
+      if (mayRelogin && !relogged && response.status === 401 && this.#errorDetail(method, path, response).code === 'ERR009') {
+        // The session timed out (long uploads outlive it): log in again and repeat the same call.
+        // Upload sessions belong to the dataset, so the new login continues the same upload.
+        relogged = true;
+        this.#onRetry(`${what}: the login expired; logging in again`);
+        await this.login(options.signal);
+        response = await send();
+      }
+      return response;
+    }, (response) => (ok.includes(response.status) ? undefined : this.#statusError(method, path, response)));
+  }
+
+  /**
+   * Runs one exchange with the retry policy: transient failures (network errors, 408, 429, 5xx)
+   * are tried again with backoff, honouring Retry-After, each retry announced in one line.
+   * Requests that create something are only repeated when the failure provably came before the
+   * server acted; otherwise the error says the request may have taken effect.
+   */
+  async #withRetries(
+    what: string,
+    safety: RequestSafety,
+    signal: AbortSignal | undefined,
+    exchange: () => Promise<HttpResponse>,
+    check: (response: HttpResponse) => Error | undefined,
+  ): Promise<HttpResponse> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      let outcome: AttemptOutcome;
+      let failure: Error;
+      try {
+        const response = await exchange();
+        const error = check(response);
+        if (!error) return response;
+        failure = error;
+        outcome = { kind: 'status', status: response.status, retryAfter: header(response, 'retry-after') };
+      } catch (error) {
+        if (!(error instanceof RemoteError) || error.networkCode === undefined) throw error;
+        failure = error;
+        outcome = { kind: 'network', code: error.networkCode };
+      }
+      const decision = decideRetry({
+        outcome,
+        safety,
+        attempt,
+        elapsedMs: Date.now() - started,
+        policy: this.#retryPolicy,
+        random: this.#random,
+        nowMs: Date.now(),
+      });
+      if (!decision.retry) throw markEffect(failure, outcome);
+      this.retries++;
+      this.#onRetry(
+        `${what} failed (${describeFailure(failure, outcome)}); retry ${attempt} of ${this.#retryPolicy.retries} in ${(decision.delayMs / 1000).toFixed(1)} s`,
+      );
+      await sleep(decision.delayMs, signal);
+    }
   }
 
   #storeCookies(response: HttpResponse): void {
@@ -283,4 +436,23 @@ function parseJson(response: HttpResponse, what: string): any {
 
 function badResponse(what: string, message: string): RemoteError {
   return new RemoteError('HTTP_BAD_RESPONSE', `${what}: ${message}`);
+}
+
+function describeFailure(failure: Error, outcome: AttemptOutcome): string {
+  if (failure instanceof RemoteError && failure.detail?.code) return `${describeOutcome(outcome)} ${failure.detail.code}`;
+  return describeOutcome(outcome);
+}
+
+/** Marks errors after which the server may hold the request's effect (a 5xx, a dropped connection). */
+function markEffect(failure: Error, outcome: AttemptOutcome): Error {
+  if (!(failure instanceof RemoteError)) return failure;
+  const ambiguous = outcome.kind === 'status' ? outcome.status >= 500 : !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT'].includes(outcome.code ?? '');
+  if (!ambiguous) return failure;
+  return new RemoteError(failure.code as ConstructorParameters<typeof RemoteError>[0], failure.message, {
+    cause: failure.cause ?? failure,
+    ...(failure.hint ? { hint: failure.hint } : {}),
+    ...(failure.detail ? { detail: failure.detail } : {}),
+    ...(failure.networkCode ? { networkCode: failure.networkCode } : {}),
+    mayHaveTakenEffect: true,
+  });
 }
