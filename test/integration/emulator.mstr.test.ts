@@ -821,3 +821,62 @@ describe('startMstrEmulator options', () => {
     await expect(startMstrEmulator({ duplicateChunkIndex: 'append' as 'reject' })).rejects.toMatchObject({ code: 'USAGE' });
   });
 });
+
+describe('MicroStrategy emulator: folder listings', () => {
+  const OTHER_PROJECT = '0123456789ABCDEF0123456789ABCDEF';
+  const FOLDER = 'A1B2C3D4E5F60718293A4B5C6D7E8F90';
+  const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/;
+
+  it('lists the datasets of My Reports with their exact names and ids', async () => {
+    const client = await loggedIn();
+    const first = await client.createModel(demoModel('Umsatz 2024 – Café'));
+    const second = await client.createModel(demoModel('Sales'));
+    const reply = await client.call('GET', '/folders/preDefined/20');
+    expect(reply.status).toBe(200);
+    expect(reply.json).toEqual([
+      { id: first, name: 'Umsatz 2024 – Café', type: 3, subtype: 776, dateCreated: expect.stringMatching(STAMP), dateModified: expect.stringMatching(STAMP) },
+      { id: second, name: 'Sales', type: 3, subtype: 776, dateCreated: expect.stringMatching(STAMP), dateModified: expect.stringMatching(STAMP) },
+    ]);
+    expect((await client.call('GET', '/folders/D3C7D461F69C4610AA6BAA5EF51F4125')).json).toEqual(reply.json);
+  });
+
+  it('lists a named folder by its id in any case, and an unused folder as empty', async () => {
+    const client = await loggedIn();
+    const inFolder = await client.createModel({ ...demoModel('Shared'), folderId: FOLDER.toLowerCase() });
+    await client.createModel(demoModel('Private'));
+    expect((await client.call('GET', `/folders/${FOLDER.toLowerCase()}`)).json).toEqual([expect.objectContaining({ id: inFolder, name: 'Shared' })]);
+    expect((await client.call('GET', `/folders/${FOLDER}`)).json.map((e: { id: string }) => e.id)).toEqual([inFolder]);
+    expect((await client.call('GET', '/folders/FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF')).json).toEqual([]);
+  });
+
+  it('keeps one entry with the same id when a same-named model overwrites a dataset', async () => {
+    const client = await loggedIn();
+    const first = await client.createModel(demoModel('Sales'));
+    const again = await client.createModel(demoModel('Sales'));
+    expect(again).toBe(first);
+    expect((await client.call('GET', '/folders/preDefined/20')).json.map((e: { id: string; name: string }) => [e.id, e.name])).toEqual([[first, 'Sales']]);
+  });
+
+  it('shows only the datasets of the project in the header', async () => {
+    const client = await loggedIn({ projects: [{ id: PROJECT, name: 'Demo' }, { id: OTHER_PROJECT, name: 'Other' }] });
+    await client.createModel(demoModel('Sales'));
+    client.project = OTHER_PROJECT;
+    expect((await client.call('GET', '/folders/preDefined/20')).json).toEqual([]);
+  });
+
+  it('answers 404 ERR004 for a malformed folder id or another predefined folder', async () => {
+    const client = await loggedIn();
+    expectError(await client.call('GET', '/folders/My%20Reports'), 404, 'ERR004', /Folder .* was not found/);
+    expectError(await client.call('GET', '/folders/preDefined/7'), 404, 'ERR004', /only 20, My Reports/);
+    expectError(await client.call('GET', '/folders/preDefined'), 404, 'ERR004');
+  });
+
+  it('requires a login and the project header', async () => {
+    const client = await loggedIn();
+    client.project = undefined;
+    expectError(await client.call('GET', '/folders/preDefined/20'), 400, 'ERR005');
+    client.project = PROJECT;
+    client.token = 'nonsense';
+    expectError(await client.call('GET', '/folders/preDefined/20'), 401, 'ERR009');
+  });
+});

@@ -1,7 +1,18 @@
 // An HTTP error answer of the emulator: status plus the vendor's `{code, message}` pair
 // (mstr-push-api.md §7). Thrown by validation and state code, turned into a response by the server.
 
-export type MstrErrorCode = 'ERR001' | 'ERR003' | 'ERR004' | 'ERR005' | 'ERR006' | 'ERR009' | 'ERR010' | 'ERR015';
+export type MstrErrorCode =
+  | 'ERR001'
+  | 'ERR003'
+  | 'ERR004'
+  | 'ERR005'
+  | 'ERR006'
+  | 'ERR009'
+  | 'ERR010'
+  | 'ERR013'
+  | 'ERR014'
+  | 'ERR015'
+  | 'ERR016';
 
 export class ApiError extends Error {
   constructor(

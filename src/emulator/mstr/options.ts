@@ -2,6 +2,8 @@
 // vendor contract leaves UNCONFIRMED, and a table describing them for the CLI and its docs.
 
 import { UsageError } from '../../errors.js';
+import { FAULT_RULE_SYNTAX, parseFaultRules } from './faults.js';
+import type { FaultRule } from './faults.js';
 
 export type DuplicateChunkIndexMode = 'overwrite' | 'reject';
 export type InvalidDateMode = 'reject' | 'null';
@@ -52,6 +54,11 @@ export interface MstrEmulatorOptions {
   sameNameDataset?: SameNameDatasetMode;
   /** false keeps only row counts and checksums, for benchmarks of gigabytes. Default true. */
   keepRows?: boolean;
+  /**
+   * Fault rules, `<operation>[#<nth>][*<times>]=<action>` (see faults.ts), applied in the order
+   * given; an entry may also hold several comma-separated rules. Default none.
+   */
+  faults?: readonly string[];
   /** Receives one line per request. */
   log?: (line: string) => void;
 }
@@ -73,6 +80,7 @@ export interface ResolvedMstrEmulatorOptions {
   allowDuplicateModelNames: boolean;
   sameNameDataset: SameNameDatasetMode;
   keepRows: boolean;
+  faults: FaultRule[];
   log: ((line: string) => void) | undefined;
 }
 
@@ -90,6 +98,8 @@ export interface EmulatorSwitch {
   choices?: readonly string[];
   /** The default as the user would type it; `(none)` when unset. */
   default: string;
+  /** The flag may be given several times; the values are collected into a list. */
+  repeatable?: boolean;
   description: string;
 }
 
@@ -186,6 +196,18 @@ const SWITCHES: readonly EmulatorSwitch[] = [
     default: 'true',
     description: 'Keep published rows for inspection. false keeps only row counts and checksums (update/upsert are then refused).',
   },
+  {
+    name: 'faults',
+    flag: 'fail',
+    kind: 'string',
+    repeatable: true,
+    default: '(none)',
+    description:
+      `Inject a fault (repeatable; rules run in the order given): ${FAULT_RULE_SYNTAX}. Operations: login, logout, projects, sessions, folder, ` +
+      'model, dataset, session, chunk, publish, status, cancel; nth counts that operation\'s requests from 1, times defaults to 1 (inf = all). ' +
+      'Actions: a status such as 503 (not applied), 429:<seconds> (with Retry-After), reset-before (connection dropped, not applied), ' +
+      'reset-after (applied, then dropped), delay:<ms>, expire-login. Example: --fail chunk#2=503 --fail model=reset-after',
+  },
 ];
 
 /** The tunable behaviours with their defaults, for `mstrpush emulator mstr --help` and the docs. */
@@ -214,6 +236,7 @@ export function resolveOptions(options: MstrEmulatorOptions = {}): ResolvedMstrE
     allowDuplicateModelNames: options.allowDuplicateModelNames ?? false,
     sameNameDataset: options.sameNameDataset ?? 'overwrite',
     keepRows: options.keepRows ?? true,
+    faults: parseFaultRules(faultTexts(options.faults)),
     log: options.log,
   };
   const problems: string[] = [];
@@ -235,6 +258,12 @@ export function resolveOptions(options: MstrEmulatorOptions = {}): ResolvedMstrE
   if (new Set(resolved.projects.map((p) => p.id)).size !== resolved.projects.length) problems.push('project ids must be unique');
   if (problems.length > 0) throw new UsageError(`invalid emulator options: ${problems.join('; ')}`);
   return resolved;
+}
+
+// A single string is taken as one entry, so a non-repeatable flag value still works.
+function faultTexts(faults: readonly string[] | string | undefined): readonly string[] {
+  if (faults === undefined) return [];
+  return typeof faults === 'string' ? [faults] : faults;
 }
 
 function checkChoice(problems: string[], name: string, value: string, choices: readonly string[]): void {

@@ -1,28 +1,36 @@
-// A strict MicroStrategy Push Data API emulator on node:http, holding everything in memory. It
-// rejects whatever the contract (mstr-push-api.md) says a real server rejects and, where the
-// contract is UNCONFIRMED, the stricter choice of DECISIONS.md unless a switch says otherwise.
+// A strict in-memory MicroStrategy Push Data API emulator on node:http. It rejects what the contract
+// (mstr-push-api.md) says a real server rejects, takes DECISIONS.md's stricter choice where the
+// contract is UNCONFIRMED unless a switch says otherwise, and fails chosen requests by fault rule.
 
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isJsonNumber, parseStrictJson } from '../json-strict.js';
 import type { StrictJsonValue } from '../json-strict.js';
 import { ApiError, invalidInput, notFound } from './api-error.js';
+import { faultErrorBody } from './faults.js';
+import type { FaultOperation } from './faults.js';
 import { resolveOptions } from './options.js';
 import type { MstrEmulatorOptions, ResolvedMstrEmulatorOptions } from './options.js';
 import { EmulatorState, newObjectId, newTicketId } from './state.js';
 import type { AuthSession, Dataset, DefinitionField, UploadSession } from './state.js';
-import { validateChunkRequest, validateModel, validateUploadSessionRequest } from './validate.js';
+import { MY_REPORTS_FOLDER_ID, validateChunkRequest, validateModel, validateUploadSessionRequest } from './validate.js';
 
 export { describeSwitches } from './options.js';
 export type { EmulatorSwitch, MstrEmulatorOptions } from './options.js';
 export { EmulatorState, canonicalRowJson } from './state.js';
+export type { FolderEntry } from './state.js';
+export { FAULT_OPERATIONS, parseFaultRule, parseFaultRules } from './faults.js';
+export type { FaultAction, FaultOperation, FaultRule, FiredFault } from './faults.js';
+export { MY_REPORTS_FOLDER_ID } from './validate.js';
 export type { Cell, DatasetInspection, DatasetSummary } from './types.js';
 
 export interface MstrEmulator {
   /** Base URL of the REST API, e.g. http://127.0.0.1:PORT/MicroStrategyLibrary/api. */
   url: string;
   port: number;
+  /** Drops open connections and delayed requests; calling it again returns the same promise. */
   close(): Promise<void>;
   /** The in-memory state, for tests. */
   state: EmulatorState;
@@ -36,8 +44,18 @@ const COOKIE_PATH = '/MicroStrategyLibrary';
 export async function startMstrEmulator(options: MstrEmulatorOptions = {}): Promise<MstrEmulator> {
   const resolved = resolveOptions(options);
   const state = new EmulatorState(resolved);
+  // Aborted on close, so delayed requests do not outlive the server.
+  const closing = new AbortController();
+  const context: ServerContext = {
+    state,
+    options: resolved,
+    pause: (ms) => sleep(ms, undefined, { signal: closing.signal }).then(
+      () => true,
+      () => false,
+    ),
+  };
   const server = createServer((req, res) => {
-    void handleRequest(req, res, state, resolved);
+    void handleRequest(req, res, context);
   });
   // Large chunks over a slow link must not hit Node's default 5-minute request timeout.
   server.requestTimeout = 0;
@@ -49,12 +67,17 @@ export async function startMstrEmulator(options: MstrEmulatorOptions = {}): Prom
     });
   });
   const port = (server.address() as AddressInfo).port;
+  let closed: Promise<void> | undefined;
   const hostForUrl = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
   return {
     url: `http://${hostForUrl}:${port}${API_BASE}`,
     port,
     state,
-    close: () => closeServer(server),
+    close: () => {
+      closing.abort();
+      closed ??= closeServer(server);
+      return closed;
+    },
   };
 }
 
@@ -98,24 +121,46 @@ const NO_CACHE_HEADERS = {
   Expires: '0',
 };
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
+type Headers = Record<string, string | string[]>;
+
+/** What a request is answered with; built first and sent later, so reset-after can drop it. */
+interface Answer {
+  status: number;
+  /** JSON body; none means an empty body. */
+  json?: unknown;
+  headers?: Headers;
+  /** ` CODE message` of an error answer, for the request log. */
+  failure?: string;
+}
+
+function jsonAnswer(status: number, json: unknown, headers: Headers = {}): Answer {
+  return { status, json, headers };
+}
+
+function emptyAnswer(status: number, headers: Headers = {}): Answer {
+  return { status, headers };
+}
+
+function errorAnswer(error: ApiError, headers: Headers = {}): Answer {
+  return { status: error.status, json: { code: error.code, message: error.message, ticketId: newTicketId() }, headers, failure: ` ${error.code} ${error.message}` };
+}
+
+function send(res: ServerResponse, answer: Answer): void {
+  const headers = answer.headers ?? {};
+  if (answer.json === undefined) {
+    const length = answer.status === 204 ? {} : { 'Content-Length': '0' };
+    res.writeHead(answer.status, { ...NO_CACHE_HEADERS, ...length, ...headers });
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(answer.json);
+  res.writeHead(answer.status, {
     ...NO_CACHE_HEADERS,
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(text)),
     ...headers,
   });
   res.end(text);
-}
-
-function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string | string[]> = {}): void {
-  res.writeHead(status, status === 204 ? { ...NO_CACHE_HEADERS, ...headers } : { ...NO_CACHE_HEADERS, 'Content-Length': '0', ...headers });
-  res.end();
-}
-
-function sendError(res: ServerResponse, error: ApiError, headers: Record<string, string> = {}): void {
-  sendJson(res, error.status, { code: error.code, message: error.message, ticketId: newTicketId() }, headers);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -180,6 +225,8 @@ type Route =
   | { name: 'uploadSession'; datasetId: string; sessionId: string }
   | { name: 'publish'; datasetId: string; sessionId: string }
   | { name: 'publishStatus'; datasetId: string; sessionId: string }
+  | { name: 'folder'; folderId: string }
+  | { name: 'predefinedFolder'; folderType: string }
   | { name: 'inspectDatasets' }
   | { name: 'inspectDataset'; datasetId: string };
 
@@ -194,6 +241,8 @@ const METHODS: Record<Route['name'], readonly string[]> = {
   uploadSession: ['PUT', 'DELETE'],
   publish: ['POST'],
   publishStatus: ['GET'],
+  folder: ['GET'],
+  predefinedFolder: ['GET'],
   inspectDatasets: ['GET'],
   inspectDataset: ['GET'],
 };
@@ -218,9 +267,11 @@ function matchRoute(pathname: string): Route | undefined {
       if (a === 'auth' && b === 'logout') return { name: 'logout' };
       if (a === 'datasets' && b === 'models') return { name: 'models' };
       if (a === 'datasets' && b !== undefined && b !== '') return { name: 'dataset', datasetId: b };
+      if (a === 'folders' && b !== undefined && b !== '') return { name: 'folder', folderId: b };
       return undefined;
     case 3:
       if (a === 'datasets' && b && c === 'uploadSessions') return { name: 'uploadSessions', datasetId: b };
+      if (a === 'folders' && b === 'preDefined' && c) return { name: 'predefinedFolder', folderType: c };
       return undefined;
     case 4:
       if (a === 'datasets' && b && c === 'uploadSessions' && d) return { name: 'uploadSession', datasetId: b, sessionId: d };
@@ -236,43 +287,131 @@ function matchRoute(pathname: string): Route | undefined {
   }
 }
 
-async function handleRequest(req: IncomingMessage, res: ServerResponse, state: EmulatorState, options: ResolvedMstrEmulatorOptions): Promise<void> {
+// The operation a fault rule names for a request; inspection routes and refused methods have none.
+function operationOf(route: Route, method: string): FaultOperation | undefined {
+  if (!METHODS[route.name].includes(method)) return undefined;
+  switch (route.name) {
+    case 'models':
+      return 'model';
+    case 'uploadSessions':
+      return 'session';
+    case 'uploadSession':
+      return method === 'DELETE' ? 'cancel' : 'chunk';
+    case 'publishStatus':
+      return 'status';
+    case 'folder':
+    case 'predefinedFolder':
+      return 'folder';
+    case 'inspectDatasets':
+    case 'inspectDataset':
+      return undefined;
+    default:
+      return route.name;
+  }
+}
+
+interface ServerContext {
+  state: EmulatorState;
+  options: ResolvedMstrEmulatorOptions;
+  /** Resolves true after `ms`, or false as soon as the emulator closes. */
+  pause: (ms: number) => Promise<boolean>;
+}
+
+// Faults run in the order their rules were given: delays wait, expire-login ends the caller's
+// login, a status answers without applying, reset-before drops the connection unread, and
+// reset-after lets the request be applied but drops the connection instead of answering.
+async function handleRequest(req: IncomingMessage, res: ServerResponse, context: ServerContext): Promise<void> {
+  const { state, options } = context;
   const method = req.method ?? 'GET';
   const url = parseUrl(req.url);
-  let body: ReadBody;
+  const route = matchRoute(url.pathname);
+  const operation = route === undefined ? undefined : operationOf(route, method);
+  const hit = operation === undefined ? { nth: 0, rules: [] } : state.faults.next(operation);
+  const fired: string[] = [];
+  let outcome = '';
   try {
-    body = await readBody(req, options.maxBodyBytes);
+    // Reading is skipped only when the connection is to be dropped unread.
+    let body = hit.rules.some((r) => r.action.kind === 'reset-before') ? undefined : await readBody(req, options.maxBodyBytes);
+    let resetAfter = false;
+    for (const rule of hit.rules) {
+      state.faults.record(rule, hit.nth);
+      fired.push(rule.text);
+      const action = rule.action;
+      if (action.kind === 'delay') {
+        if (!(await context.pause(action.ms))) {
+          outcome = 'dropped (emulator closing)';
+          return;
+        }
+      } else if (action.kind === 'expire-login') {
+        state.expireLogin(header(req, 'x-mstr-authtoken'));
+      } else if (action.kind === 'reset-after') {
+        resetAfter = true;
+      } else if (action.kind === 'reset-before') {
+        req.socket.destroy();
+        outcome = 'reset before reading';
+        return;
+      } else if (operation !== undefined) {
+        body ??= await readBody(req, options.maxBodyBytes);
+        const error = faultErrorBody(action.status, operation, rule.text);
+        const retryAfter: Headers = action.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(action.retryAfterSeconds) };
+        const answer = errorAnswer(new ApiError(action.status, error.code, error.message), retryAfter);
+        outcome = `${answer.status}${answer.failure ?? ''}`;
+        deliver(req, res, answer);
+        return;
+      }
+    }
+    body ??= await readBody(req, options.maxBodyBytes);
+    const answer = answerRequest(route, method, req, url, body, state, options);
+    if (resetAfter) {
+      req.socket.destroy();
+      outcome = `reset after applying (would have answered ${answer.status}${answer.failure ?? ''})`;
+      return;
+    }
+    outcome = `${answer.status}${answer.failure ?? ''}`;
+    deliver(req, res, answer);
   } catch {
+    // Only reading the body can fail here: the client went away mid-request.
     res.destroy();
-    return;
+    outcome = 'dropped (request body not received)';
+  } finally {
+    options.log?.(`${method} ${url.pathname} ${outcome}${fired.length > 0 ? ` [fault ${fired.join(', ')}]` : ''}`);
   }
-  let status = 500;
-  let failure = '';
+}
+
+// A delayed answer may find the client gone; the request was applied all the same.
+function deliver(req: IncomingMessage, res: ServerResponse, answer: Answer): void {
+  if (req.socket.destroyed || res.destroyed) return;
+  send(res, answer);
+}
+
+// Everything after the faults: answers a request by the contract, errors included.
+function answerRequest(
+  route: Route | undefined,
+  method: string,
+  req: IncomingMessage,
+  url: URL,
+  body: ReadBody,
+  state: EmulatorState,
+  options: ResolvedMstrEmulatorOptions,
+): Answer {
   try {
     if (body.tooLarge) throw new ApiError(413, 'ERR006', `Request body is larger than ${options.maxBodyBytes} bytes`);
-    const route = matchRoute(url.pathname);
     if (route === undefined) throw notFound('HTTP 404 Not Found');
     const allowed = METHODS[route.name];
     if (!allowed.includes(method)) {
-      status = 405;
-      failure = ' ERR001';
-      sendError(res, new ApiError(405, 'ERR001', 'HTTP 405 Method Not Allowed'), { Allow: allowed.join(', ') });
-      return;
+      const answer = errorAnswer(new ApiError(405, 'ERR001', 'HTTP 405 Method Not Allowed'), { Allow: allowed.join(', ') });
+      return { ...answer, failure: ' ERR001' };
     }
-    status = dispatch(route, req, res, url, body.bytes, state, options);
+    return dispatch(route, { req, url, bytes: body.bytes, state, options });
   } catch (error) {
-    const apiError = error instanceof ApiError ? error : new ApiError(500, 'ERR001', `Internal emulator error: ${error instanceof Error ? error.message : String(error)}`);
-    status = apiError.status;
-    failure = ` ${apiError.code} ${apiError.message}`;
-    sendError(res, apiError);
-  } finally {
-    options.log?.(`${method} ${url.pathname} ${status}${failure}`);
+    return errorAnswer(
+      error instanceof ApiError ? error : new ApiError(500, 'ERR001', `Internal emulator error: ${error instanceof Error ? error.message : String(error)}`),
+    );
   }
 }
 
 interface Call {
   req: IncomingMessage;
-  res: ServerResponse;
   url: URL;
   bytes: Buffer;
   state: EmulatorState;
@@ -288,56 +427,42 @@ function parseUrl(target: string | undefined): URL {
   }
 }
 
-// Runs one route and returns the HTTP status it answered with. Checks run auth → project → body.
-function dispatch(
-  route: Route,
-  req: IncomingMessage,
-  res: ServerResponse,
-  url: URL,
-  bytes: Buffer,
-  state: EmulatorState,
-  options: ResolvedMstrEmulatorOptions,
-): number {
-  const call: Call = { req, res, url, bytes, state, options };
+// Runs one route and returns its answer. Checks run auth → project → body.
+function dispatch(route: Route, call: Call): Answer {
+  const { req, url, bytes, state, options } = call;
   switch (route.name) {
     case 'login':
       return login(call);
     case 'logout':
       state.logout(authenticate(call));
-      sendEmpty(res, 204);
-      return 204;
+      return emptyAnswer(204);
     case 'sessions': {
       const session = authenticate(call);
-      if (req.method === 'PUT') {
-        sendEmpty(res, 204);
-        return 204;
-      }
-      sendJson(res, 200, { username: session.username, timeout: options.sessionIdleSeconds ?? 1800, workingSet: 10, maxSearch: 3 });
-      return 200;
+      if (req.method === 'PUT') return emptyAnswer(204);
+      return jsonAnswer(200, { username: session.username, timeout: options.sessionIdleSeconds ?? 1800, workingSet: 10, maxSearch: 3 });
     }
     case 'projects':
       authenticate(call);
-      sendJson(res, 200, options.projects.map((p) => ({ id: p.id, name: p.name, alias: '', description: '', status: 0 })));
-      return 200;
+      return jsonAnswer(
+        200,
+        options.projects.map((p) => ({ id: p.id, name: p.name, alias: '', description: '', status: 0 })),
+      );
     case 'models': {
       authenticate(call);
       const projectId = requireProject(call);
       const model = validateModel(jsonBody(req, bytes), { allowDuplicateModelNames: options.allowDuplicateModelNames, newId: newObjectId });
-      sendJson(res, 200, state.createDataset(projectId, model));
-      return 200;
+      return jsonAnswer(200, state.createDataset(projectId, model));
     }
     case 'dataset': {
       authenticate(call);
       const dataset = state.getDataset(requireProject(call), route.datasetId);
-      sendJson(res, 200, state.definitionOf(dataset, definitionFields(url)));
-      return 200;
+      return jsonAnswer(200, state.definitionOf(dataset, definitionFields(url)));
     }
     case 'uploadSessions': {
       const session = authenticate(call);
       const dataset = state.getDataset(requireProject(call), route.datasetId);
       const specs = validateUploadSessionRequest(jsonBody(req, bytes), dataset.model.tables, options.keepRows);
-      sendJson(res, 200, { uploadSessionId: state.openUploadSession(session, dataset, specs) });
-      return 200;
+      return jsonAnswer(200, { uploadSessionId: state.openUploadSession(session, dataset, specs) });
     }
     case 'uploadSession': {
       const { dataset, upload } = findUpload(call, route.datasetId, route.sessionId);
@@ -347,32 +472,50 @@ function dispatch(
         const chunk = validateChunkRequest(jsonBody(req, bytes));
         state.addChunk(dataset, upload, chunk.tableName, chunk.index, chunk.data);
       }
-      sendEmpty(res, 200);
-      return 200;
+      return emptyAnswer(200);
     }
     case 'publish': {
       const { dataset, upload } = findUpload(call, route.datasetId, route.sessionId);
       state.publish(dataset, upload);
-      sendEmpty(res, 200);
-      return 200;
+      return emptyAnswer(200);
     }
     case 'publishStatus': {
       const { dataset, upload } = findUpload(call, route.datasetId, route.sessionId);
       const answer = state.publishStatus(dataset, upload);
       const status = options.publishStatusAsString ? String(answer.status) : answer.status;
-      sendJson(res, 200, { uploadSessionId: upload.id, status, message: answer.message });
-      return 200;
+      return jsonAnswer(200, { uploadSessionId: upload.id, status, message: answer.message });
+    }
+    case 'folder':
+    case 'predefinedFolder': {
+      authenticate(call);
+      const projectId = requireProject(call);
+      const folderId = route.name === 'folder' ? folderIdOf(route.folderId) : predefinedFolderId(route.folderType);
+      return jsonAnswer(200, state.listFolder(projectId, folderId));
     }
     case 'inspectDatasets':
-      sendJson(res, 200, state.listDatasets());
-      return 200;
+      return jsonAnswer(200, state.listDatasets());
     case 'inspectDataset': {
       const inspection = state.inspectDataset(route.datasetId);
       if (inspection === undefined) throw notFound(`Dataset ${route.datasetId} was not found`);
-      sendJson(res, 200, inspection);
-      return 200;
+      return jsonAnswer(200, inspection);
     }
   }
+}
+
+const FOLDER_ID = /^[0-9A-Fa-f]{32}$/;
+
+// Folders are not modelled: a model may name any well-formed folder id (§3.1), so every such id
+// lists as a folder, empty until a dataset lands in it. Ids compare case-insensitively, as the
+// model's folderId is stored upper-cased.
+function folderIdOf(text: string): string {
+  if (!FOLDER_ID.test(text)) throw notFound(`Folder ${JSON.stringify(text.slice(0, 40))} was not found`);
+  return text.toUpperCase();
+}
+
+// preDefined/20 is the user's My Reports, where models without a folderId land (§8).
+function predefinedFolderId(folderType: string): string {
+  if (folderType === '20') return MY_REPORTS_FOLDER_ID;
+  throw notFound(`Predefined folder ${JSON.stringify(folderType.slice(0, 20))} is not available in the emulator (only 20, My Reports)`);
 }
 
 function authenticate(call: Call): AuthSession {
@@ -385,18 +528,17 @@ function findUpload(call: Call, datasetId: string, sessionId: string): { dataset
   return { dataset, upload: call.state.getUploadSession(session, dataset, sessionId) };
 }
 
-function login({ req, res, bytes, state }: Call): number {
+function login({ req, bytes, state }: Call): Answer {
   const fields = loginFields(req, bytes);
   const mode = fields.loginMode ?? '1';
   const loginMode = /^-?[0-9]+$/.test(mode) ? Number(mode) : Number.NaN;
   if (Number.isNaN(loginMode)) throw invalidInput(`loginMode ${JSON.stringify(mode)} is not an integer`);
   const session: AuthSession = state.login(fields.username, fields.password, loginMode);
   // Secure is left off on purpose: the emulator speaks plain http and clients must replay the cookie.
-  sendEmpty(res, 204, {
+  return emptyAnswer(204, {
     'X-MSTR-AuthToken': session.token,
     'Set-Cookie': [`JSESSIONID=${session.jsessionId}; Path=${COOKIE_PATH}; HttpOnly`, `iSession=${session.token}; Path=${COOKIE_PATH}; HttpOnly`],
   });
-  return 204;
 }
 
 // JSON (the docs) or form-encoded (what mstrio-py sends), §1.1.

@@ -5,6 +5,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Hash } from 'node:crypto';
 import { NUMERIC_TYPES } from '../../schema/types.js';
 import { ApiError, invalidInput, notFound, notSupported, sessionExpired } from './api-error.js';
+import { FaultPlan } from './faults.js';
+import type { FiredFault } from './faults.js';
 import type { ResolvedMstrEmulatorOptions } from './options.js';
 import type {
   Cell,
@@ -118,6 +120,20 @@ export interface Dataset {
   data: Map<string, TableData>;
   sessions: UploadSession[];
   publishes: number;
+  /** Epoch milliseconds. */
+  dateCreated: number;
+  /** Epoch milliseconds of the last overwrite or applied publish. */
+  dateModified: number;
+}
+
+/** A dataset as a folder listing shows it (type 3 = report definition, subtype 776 = super cube). */
+export interface FolderEntry {
+  id: string;
+  name: string;
+  type: 3;
+  subtype: 776;
+  dateCreated: string;
+  dateModified: string;
 }
 
 export interface PublishStatusAnswer {
@@ -131,11 +147,20 @@ export type DefinitionField = 'tables' | 'columns' | 'attributes' | 'metrics';
 export class EmulatorState {
   private readonly auth = new Map<string, AuthSession>();
   private readonly datasets = new Map<string, Dataset>();
+  /** The fault rules and the per-operation request counts they are matched against. */
+  readonly faults: FaultPlan;
 
   constructor(
     readonly options: ResolvedMstrEmulatorOptions,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.faults = new FaultPlan(options.faults);
+  }
+
+  /** Every injected fault carried out so far, oldest first. */
+  get faultLog(): readonly FiredFault[] {
+    return this.faults.log;
+  }
 
   // -------------------------------------------------------------------------------------------
   // Logins
@@ -174,6 +199,12 @@ export class EmulatorState {
     this.endLogin(session);
   }
 
+  /** Ends the login of a token as an idle timeout would; unknown tokens are ignored. */
+  expireLogin(token: string | undefined): void {
+    const session = token === undefined ? undefined : this.auth.get(token);
+    if (session !== undefined) this.endLogin(session);
+  }
+
   /** Ends logins idle past sessionIdleSeconds; run before every authenticated request. */
   expireIdleLogins(): void {
     const idle = this.options.sessionIdleSeconds;
@@ -207,7 +238,17 @@ export class EmulatorState {
       (d) => d.projectId === projectId && d.model.folderId === model.folderId && d.model.name === model.name,
     );
     if (existing === undefined) {
-      const dataset: Dataset = { id: newObjectId(), projectId, model, data: emptyData(model.tables, this.options.keepRows), sessions: [], publishes: 0 };
+      const at = this.now();
+      const dataset: Dataset = {
+        id: newObjectId(),
+        projectId,
+        model,
+        data: emptyData(model.tables, this.options.keepRows),
+        sessions: [],
+        publishes: 0,
+        dateCreated: at,
+        dateModified: at,
+      };
       this.datasets.set(dataset.id, dataset);
       return { id: dataset.id, name: model.name };
     }
@@ -221,6 +262,7 @@ export class EmulatorState {
     }
     existing.model = model;
     existing.data = emptyData(model.tables, this.options.keepRows);
+    existing.dateModified = this.now();
     return { id: existing.id, name: model.name };
   }
 
@@ -251,6 +293,23 @@ export class EmulatorState {
       availableObjects['metrics'] = model.metrics.map((m) => ({ id: m.id, name: m.name, expressions: m.expressions.map((e) => ({ ...e })) }));
     }
     return { id: dataset.id, name: model.name, result: { definition: { availableObjects } } };
+  }
+
+  /**
+   * The datasets of one project in one folder, oldest first, as `GET /api/folders/{id}` lists
+   * them; mstrio-py reads this to find a same-named dataset (mstr-push-api.md §8).
+   */
+  listFolder(projectId: string, folderId: string): FolderEntry[] {
+    return [...this.datasets.values()]
+      .filter((d) => d.projectId === projectId && d.model.folderId === folderId)
+      .map((d) => ({
+        id: d.id,
+        name: d.model.name,
+        type: 3,
+        subtype: 776,
+        dateCreated: formatDate(d.dateCreated),
+        dateModified: formatDate(d.dateModified),
+      }));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -396,6 +455,7 @@ export class EmulatorState {
     }
     job.committed = true;
     dataset.publishes++;
+    dataset.dateModified = this.now();
     releaseChunks(session);
   }
 
@@ -444,6 +504,11 @@ export class EmulatorState {
   findDatasetId(name: string): string | undefined {
     return [...this.datasets.values()].find((d) => d.model.name === name)?.id;
   }
+}
+
+// The shape of the vendor's timestamps, e.g. 2021-06-14T09:48:18.000+0000.
+function formatDate(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace('Z', '+0000');
 }
 
 function emptyData(tables: TableDef[], keepRows: boolean): Map<string, TableData> {
