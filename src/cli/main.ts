@@ -237,9 +237,15 @@ Run "mstrpush <command> --help" for a command's options and examples.`,
     .option('-v, --verbose', 'log every request on stderr');
   for (const sw of describeSwitches()) {
     const choices = sw.choices ? ` (${sw.choices.join('|')})` : sw.kind === 'boolean' ? ' (true|false)' : '';
-    emulator.option(`--${sw.flag} <${sw.kind === 'choice' ? 'choice' : sw.kind === 'boolean' ? 'bool' : 'value'}>`, `${sw.description}${choices} [default: ${sw.default}]`);
+    const flag = `--${sw.flag} <${sw.kind === 'choice' ? 'choice' : sw.kind === 'boolean' ? 'bool' : sw.repeatable ? 'rule' : 'value'}>`;
+    const description = `${sw.description}${choices}${sw.repeatable ? '' : ` [default: ${sw.default}]`}`;
+    if (sw.repeatable) emulator.option(flag, description, collect, []);
+    else emulator.option(flag, description);
   }
-  emulator.addHelpText('after', '\nExample:\n  $ mstrpush emulator mstr --port 8080 --publish-outcome fail --session-idle-seconds 30');
+  emulator.addHelpText(
+    'after',
+    '\nExamples:\n  $ mstrpush emulator mstr --port 8080 --publish-outcome fail --session-idle-seconds 30\n  $ mstrpush emulator mstr --fail chunk#2=503 --fail chunk#3=reset-after --fail model=429:5',
+  );
   emulator.action(async (kind: string, opts: Record<string, unknown>, cmd: Command) =>
     runCommand(async () => (await import('./commands/emulator.js')).runEmulator(kind, opts, context(cmd))),
   );

@@ -18,25 +18,34 @@ function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
   });
 }
 
+const file = path.join(scratch.dir, 'long.csv');
+beforeAll(() => {
+  const lines = ['id,label,amount'];
+  for (let i = 1; i <= 400_000; i++) lines.push(`${i},row number ${i},${i % 977}.${i % 10}`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+});
+
+/** Runs create and sends the signals once the emulator holds the first chunk of the upload. */
+function interruptedRun(name: string, signals: NodeJS.Signals[]) {
+  const state = emulator.current().state;
+  return runCli(['create', file, '--name', name, '--chunk-size', '64KB'], {
+    env: emulator.env(),
+    onSpawn: (child) => {
+      void waitFor(() => {
+        const id = state.findDatasetId(name);
+        const session = id ? state.inspectDataset(id)?.uploadSessions[0] : undefined;
+        return (session?.chunks.long?.length ?? 0) > 0;
+      }, 30_000).then(() => {
+        for (const signal of signals) child.kill(signal);
+      });
+    },
+  });
+}
+
 describe('interrupting an upload', () => {
   it('cancels the upload session on SIGINT, publishes nothing and exits 130', async () => {
-    const file = path.join(scratch.dir, 'long.csv');
-    const lines = ['id,label,amount'];
-    for (let i = 1; i <= 400_000; i++) lines.push(`${i},row number ${i},${i % 977}.${i % 10}`);
-    writeFileSync(file, `${lines.join('\n')}\n`);
-
     const state = emulator.current().state;
-    const result = await runCli(['create', file, '--name', 'Interrupted', '--chunk-size', '64KB'], {
-      env: emulator.env(),
-      onSpawn: (child) => {
-        // Interrupt as soon as the emulator holds the first chunk of the upload.
-        void waitFor(() => {
-          const id = state.findDatasetId('Interrupted');
-          const session = id ? state.inspectDataset(id)?.uploadSessions[0] : undefined;
-          return (session?.chunks.long?.length ?? 0) > 0;
-        }, 30_000).then(() => child.kill('SIGINT'));
-      },
-    });
+    const result = await interruptedRun('Interrupted', ['SIGINT']);
 
     expect(result.code).toBe(130);
     expect(result.stderr).toMatch(/interrupted: upload session [0-9A-F]{32} was cancelled and nothing was published/);
@@ -45,5 +54,24 @@ describe('interrupting an upload', () => {
     expect(inspection.tables[0]!.rowCount).toBe(0);
     expect(inspection.uploadSessions).toHaveLength(1);
     expect(inspection.uploadSessions[0]).toMatchObject({ state: 'cancelled', deleted: true });
+  });
+
+  it('does the same on SIGTERM', async () => {
+    const state = emulator.current().state;
+    const result = await interruptedRun('Terminated', ['SIGTERM']);
+    expect(result.code).toBe(130);
+    const inspection = state.inspectDataset(state.findDatasetId('Terminated')!)!;
+    expect(inspection.publishes).toBe(0);
+    expect(inspection.uploadSessions[0]).toMatchObject({ state: 'cancelled' });
+  });
+
+  it('quits at once on a second Ctrl-C, still publishing nothing', async () => {
+    const state = emulator.current().state;
+    const result = await interruptedRun('Twice', ['SIGINT', 'SIGINT']);
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain('press Ctrl-C again to quit at once');
+    const inspection = state.inspectDataset(state.findDatasetId('Twice')!)!;
+    expect(inspection.publishes).toBe(0);
+    expect(inspection.tables[0]!.rowCount).toBe(0);
   });
 });

@@ -39,6 +39,11 @@ export function emulatorOptions(opts: Record<string, unknown>): MstrEmulatorOpti
   for (const sw of describeSwitches()) {
     const value = opts[camelCase(sw.flag)];
     if (value === undefined) continue;
+    if (sw.repeatable) {
+      const list = (Array.isArray(value) ? value : [value]).map(String);
+      if (list.length > 0) options[sw.name] = list;
+      continue;
+    }
     options[sw.name] = parseSwitch(sw, String(value));
   }
   const users = Array.isArray(opts.user) ? (opts.user as string[]) : [];
