@@ -1,22 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeSandbox, runCli, useEmulator } from '../helpers/cli.js';
+import { makeSandbox, runCli, useEmulator, waitFor } from '../helpers/cli.js';
 
 const emulator = useEmulator();
 const scratch = makeSandbox();
 afterAll(() => scratch.cleanup());
 
-function waitFor(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error('condition not met in time'));
-      else setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
 
 const file = path.join(scratch.dir, 'long.csv');
 beforeAll(() => {

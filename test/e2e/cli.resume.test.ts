@@ -1,6 +1,6 @@
 import { readdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import path from 'node:path';
-import { jsonResult, makeSandbox, runCli, useEmulator } from '../helpers/cli.js';
+import { jsonResult, makeSandbox, runCli, useEmulator, waitFor } from '../helpers/cli.js';
 import type { CliResult } from '../helpers/cli.js';
 
 const emulator = useEmulator();
@@ -22,17 +22,6 @@ function writeLongCsv(name: string): { file: string; expected: string[][] } {
   return { file, expected };
 }
 
-function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error('condition not met in time'));
-      else setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
 
 /** Runs `create` and sends `signal` once the emulator holds `chunks` chunks of the upload. */
 async function createAndStop(file: string, name: string, stateDir: string, signal: NodeJS.Signals, extra: string[] = []): Promise<CliResult> {

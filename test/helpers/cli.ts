@@ -107,3 +107,16 @@ export function jsonResult<T = any>(result: CliResult): T {
   if (result.code !== 0) throw new Error(`exit ${result.code}\nstderr:\n${result.stderr}\nstdout:\n${result.stdout}`);
   return JSON.parse(result.stdout) as T;
 }
+
+/** Polls `check` every few milliseconds until it holds; rejects after `timeoutMs`. */
+export function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (check()) resolve();
+      else if (Date.now() > deadline) reject(new Error('condition not met in time'));
+      else setTimeout(tick, 5);
+    };
+    tick();
+  });
+}

@@ -6,6 +6,7 @@ import type { InputSpec, NamedSource } from '../../pipeline/inputs.js';
 import { loadIntoDataset } from '../../pipeline/load.js';
 import type { LoadResult, LoadTable } from '../../pipeline/load.js';
 import { scanTable } from '../../pipeline/scan.js';
+import type { ScanResult } from '../../pipeline/scan.js';
 import { createDatasetOnce } from '../../pipeline/create-dataset.js';
 import { waitForPublication } from '../../pipeline/publish.js';
 import type { MstrClient } from '../../targets/mstr/client.js';
@@ -16,7 +17,7 @@ import type { UpdatePolicy } from '../../targets/mstr/payload.js';
 import type { DatasetDefinition } from '../../targets/mstr/definition.js';
 import type { ColumnSchema, TableSchema, WireType } from '../../schema/types.js';
 import { createRuntime, openInputSources, readSchemaOverrides } from '../context.js';
-import type { CommandContext, Runtime } from '../context.js';
+import type { CommandContext, Runtime, SchemaOverrides } from '../context.js';
 import { formatLoadResult, loadSummaryJson } from '../format.js';
 import type { LoadSummary } from '../format.js';
 
@@ -32,20 +33,13 @@ export async function runCreate(files: string[], opts: Record<string, unknown>, 
     try {
       const run = await openRun({ command: 'create', runtime, client, opts, dataset: name, policy: 'replace', sources, argv: ctx.argv });
       if (run.publishing) return runtime.emit(asOutput(await finishPublication(runtime, client, run, 'create')));
-      const overrides = await readSchemaOverrides(opts, runtime, sources);
-      const tables: Array<TableSchema & { named: NamedSource; rows: number }> = [];
-      for (const named of sources) {
-        const scan = await scanTable({
-          table: named.table,
-          source: named.source,
-          nullTokens: runtime.settings.nullValues,
-          typeOverrides: overrides.typesFor(named.table),
-          roleOverrides: overrides.rolesFor(named.table),
-          progress: runtime.reporter,
-          signal: runtime.signal,
-        });
-        tables.push({ name: named.table, columns: scan.columns, named, rows: scan.rows });
-      }
+      const scanned = await scanInputs(sources, await readSchemaOverrides(opts, runtime, sources), runtime);
+      const tables: Array<TableSchema & { named: NamedSource; rows: number }> = scanned.map(({ named, scan }) => ({
+        name: named.table,
+        columns: scan.columns,
+        named,
+        rows: scan.rows,
+      }));
 
       let datasetId = run.datasetId;
       if (datasetId) {
@@ -140,6 +134,28 @@ export async function runAppend(datasetId: string, files: string[], opts: Record
   } finally {
     await runtime.close();
   }
+}
+
+/** The inference pass over every input, with the user's overrides; nothing is sent yet. */
+export async function scanInputs(
+  sources: readonly NamedSource[],
+  overrides: SchemaOverrides,
+  runtime: Runtime,
+): Promise<Array<{ named: NamedSource; scan: ScanResult }>> {
+  const scanned: Array<{ named: NamedSource; scan: ScanResult }> = [];
+  for (const named of sources) {
+    const scan = await scanTable({
+      table: named.table,
+      source: named.source,
+      nullTokens: runtime.settings.nullValues,
+      typeOverrides: overrides.typesFor(named.table),
+      roleOverrides: overrides.rolesFor(named.table),
+      progress: runtime.reporter,
+      signal: runtime.signal,
+    });
+    scanned.push({ named, scan });
+  }
+  return scanned;
 }
 
 function loadSettings(runtime: Runtime, opts: Record<string, unknown>, run: RunSetup) {

@@ -1,10 +1,10 @@
 // `schema`: what mstrpush would create for the given files, without contacting any server.
 
 import { checkInputSpecs, closeAll, parseInputSpec } from '../../pipeline/inputs.js';
-import { scanTable } from '../../pipeline/scan.js';
 import { createRuntime, openInputSources, readSchemaOverrides } from '../context.js';
 import type { CommandContext } from '../context.js';
 import { count, formatColumnsTable } from '../format.js';
+import { scanInputs } from './load.js';
 
 export async function runSchema(files: string[], opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const specs = files.map(parseInputSpec);
@@ -13,26 +13,14 @@ export async function runSchema(files: string[], opts: Record<string, unknown>, 
   try {
     const sources = await openInputSources(specs, runtime);
     try {
-      const overrides = await readSchemaOverrides(opts, runtime, sources);
-      const tables = [];
-      for (const named of sources) {
-        const scan = await scanTable({
-          table: named.table,
-          source: named.source,
-          nullTokens: runtime.settings.nullValues,
-          typeOverrides: overrides.typesFor(named.table),
-          roleOverrides: overrides.rolesFor(named.table),
-          progress: runtime.reporter,
-          signal: runtime.signal,
-        });
-        tables.push({
-          name: named.table,
-          file: named.source.displayName,
-          format: named.source.format,
-          rows: scan.rows,
-          columns: scan.columns.map((c, i) => ({ ...c, nulls: scan.profile[i]?.nulls ?? 0, example: scan.profile[i]?.example })),
-        });
-      }
+      const scanned = await scanInputs(sources, await readSchemaOverrides(opts, runtime, sources), runtime);
+      const tables = scanned.map(({ named, scan }) => ({
+        name: named.table,
+        file: named.source.displayName,
+        format: named.source.format,
+        rows: scan.rows,
+        columns: scan.columns.map((c, i) => ({ ...c, nulls: scan.profile[i]?.nulls ?? 0, example: scan.profile[i]?.example })),
+      }));
       const text = tables
         .map((t) => `Table ${t.name} (${t.file}, ${count(t.rows, 'row')})\n${formatColumnsTable(t.columns)}`)
         .join('\n\n');

@@ -1,47 +1,22 @@
 // The Reporter: the only way commands and the pipeline show progress. Everything it writes goes to
 // the stream it is given (stderr), never stdout, which carries only the command's result.
 
+import type { ProgressSink } from '../../pipeline/progress.js';
 import { LINE_TAG } from './progress-format.js';
 import { createPlainReporter } from './plain-reporter.js';
 
 /** `tty`: animated bars and spinners; `plain`: occasional status lines; `silent`: warnings only. */
 export type ReporterMode = 'tty' | 'plain' | 'silent';
 
-/** One determinate pass over a table's input file. */
-export interface TableStart {
-  table: string;
-  file: string;
-  /** File size; undefined when it cannot be known (stdin), which drops the percentage and ETA. */
-  totalBytes: number | undefined;
-  pass: 'scan' | 'upload';
-}
+export type { TableProgress, TableStart } from '../../pipeline/progress.js';
 
-/** Cumulative counters for the current table pass (not deltas). */
-export interface TableProgress {
-  bytesRead: number;
-  rows: number;
-  chunksSent: number;
-  bytesSent: number;
-}
-
-export interface Reporter {
-  /**
-   * Indeterminate step (login, create model, publish + wait). tty: ora spinner with the text
-   * (a second `step` while one runs only changes the text); plain: one line per call; silent: nothing.
-   */
-  step(text: string): void;
-  /** Ends the current step; `ok=false` marks it failed (tty: spinner fail symbol). */
-  stepDone(text?: string, ok?: boolean): void;
-  /** Starts a determinate pass over one table's file, ending any pass still open. tty: a new bar; plain: one line. */
-  startTable(start: TableStart): void;
-  /** Cheap enough to call for every batch: tty redraws on its own timer, plain prints at most one line per interval. */
-  progress(update: TableProgress): void;
-  /** plain: one closing line per table; tty: completes the bar. */
-  endTable(final: TableProgress): void;
-  /** Shown in every mode, including quiet and after close(); drawn above any bar without corrupting it. */
-  warn(line: string): void;
-  /** Informational line; not shown in silent mode. */
-  info(line: string): void;
+/**
+ * The pipeline's ProgressSink plus a way to stop. Per mode: `step` is an ora spinner (tty), one
+ * line per call (plain) or nothing (silent); `progress` is cheap enough for every batch (tty
+ * redraws on its own timer, plain prints at most one line per interval); `warn` shows in every
+ * mode, drawn above any bar; `info` is not shown in silent mode.
+ */
+export interface Reporter extends ProgressSink {
   /** Stops timers and animations and shows the cursor again; idempotent. tty: a spinner still running is marked failed. */
   close(): void;
 }
