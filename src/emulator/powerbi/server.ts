@@ -1,0 +1,540 @@
+// A strict emulator of the Power BI push-dataset API and its Entra token endpoint on node:http,
+// holding everything in memory. It refuses what the contract (powerbi-push-api.md) says the
+// service refuses, answers every documented limit with 429 and Retry-After, and where the
+// contract is UNCONFIRMED takes the stricter choice of DECISIONS.md unless a switch says otherwise.
+
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseStrictJson } from '../json-strict.js';
+import type { StrictJsonValue } from '../json-strict.js';
+import { resolveOptions } from './options.js';
+import type { PowerBiEmulatorOptions, ResolvedPowerBiEmulatorOptions } from './options.js';
+import { PowerBiEmulatorState } from './state.js';
+import type { Retention, StoredDataset, ThrottleReason } from './state.js';
+import { PbiApiError, badRequest, validateCreateDataset, validateRows, validateTable } from './validate.js';
+
+export { describeSwitches, DEFAULT_CLIENT, DEFAULT_SCOPE, DEFAULT_TENANT, DEFAULT_WORKSPACE } from './options.js';
+export type { PowerBiEmulatorOptions, PowerBiEmulatorSwitch } from './options.js';
+export { PowerBiEmulatorState, checksumOf } from './state.js';
+export type { DatasetInspection, EmulatorStats, PostRowsRecord, TableInspection, ThrottleReason } from './state.js';
+export type { Cell } from './validate.js';
+
+export interface PowerBiEmulator {
+  /** REST root, e.g. http://127.0.0.1:PORT/v1.0/myorg. */
+  apiUrl: string;
+  /** Sign-in host, e.g. http://127.0.0.1:PORT (the token endpoint is {authorityUrl}/{tenant}/oauth2/v2.0/token). */
+  authorityUrl: string;
+  port: number;
+  close(): Promise<void>;
+  /** The in-memory state, for tests. */
+  state: PowerBiEmulatorState;
+}
+
+const API_BASE = '/v1.0/myorg';
+const INSPECTION_BASE = '/__emulator';
+const RESOURCE_SUFFIX = '/.default';
+
+/** Starts the emulator and resolves once it listens. Invalid options throw a UsageError. */
+export async function startPowerBiEmulator(options: PowerBiEmulatorOptions = {}): Promise<PowerBiEmulator> {
+  const resolved = resolveOptions(options);
+  const state = new PowerBiEmulatorState(resolved);
+  let origin = '';
+  const server = createServer((req, res) => {
+    void handleRequest(req, res, state, resolved, origin);
+  });
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(resolved.port, resolved.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
+  origin = `http://${host}:${port}`;
+  return { apiUrl: `${origin}${API_BASE}`, authorityUrl: origin, port, state, close: () => closeServer(server) };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plumbing
+
+interface ReadBody {
+  bytes: Buffer;
+  size: number;
+  tooLarge: boolean;
+}
+
+// Reads the whole body so the client sees the answer instead of a reset; past the limit the
+// bytes are only counted.
+function readBody(req: IncomingMessage, maxBytes: number): Promise<ReadBody> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    let tooLarge = false;
+    const parts: Buffer[] = [];
+    req.on('data', (part: Buffer) => {
+      size += part.length;
+      if (size > maxBytes) tooLarge = true;
+      if (tooLarge) parts.length = 0;
+      else parts.push(part);
+    });
+    req.on('end', () => resolve({ bytes: tooLarge ? Buffer.alloc(0) : Buffer.concat(parts), size, tooLarge }));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: object | undefined, headers: Record<string, string> = {}): void {
+  const text = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, {
+    RequestId: randomUUID(),
+    ...(body === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
+    'Content-Length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function mediaType(req: IncomingMessage): { type: string; charset: string | undefined } {
+  const [type = '', ...params] = (header(req, 'content-type') ?? '').split(';');
+  const charset = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('charset='));
+  return { type: type.trim().toLowerCase(), charset: charset?.slice('charset='.length).replace(/"/g, '') };
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function jsonBody(req: IncomingMessage, bytes: Buffer): StrictJsonValue {
+  const { type, charset } = mediaType(req);
+  if (type !== 'application/json' || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
+    throw new PbiApiError(415, { error: { code: 'UnsupportedMediaType', message: 'Content-Type must be application/json' } }, 'unsupported media type');
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    throw badRequest('The request body is not valid UTF-8.', 'request');
+  }
+  try {
+    return parseStrictJson(text);
+  } catch (error) {
+    throw badRequest(`The request body is not valid JSON: ${error instanceof Error ? error.message : String(error)}`, 'request');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+
+type Route =
+  | { name: 'token'; tenant: string }
+  | { name: 'groups' }
+  | { name: 'datasets'; group: string | null }
+  | { name: 'dataset'; group: string | null; datasetId: string }
+  | { name: 'tables'; group: string | null; datasetId: string }
+  | { name: 'table'; group: string | null; datasetId: string; table: string }
+  | { name: 'rows'; group: string | null; datasetId: string; table: string }
+  | { name: 'inspectDatasets' }
+  | { name: 'inspectDataset'; datasetId: string }
+  | { name: 'inspectStats' }
+  | { name: 'inspectPostRows' }
+  | { name: 'expireTokens' };
+
+const METHODS: Record<Route['name'], readonly string[]> = {
+  token: ['POST'],
+  groups: ['GET'],
+  datasets: ['GET', 'POST'],
+  dataset: ['GET', 'DELETE'],
+  tables: ['GET'],
+  table: ['PUT'],
+  rows: ['POST', 'DELETE'],
+  inspectDatasets: ['GET'],
+  inspectDataset: ['GET'],
+  inspectStats: ['GET'],
+  inspectPostRows: ['GET'],
+  expireTokens: ['POST'],
+};
+
+function matchRoute(pathname: string): Route | undefined {
+  let segments: string[];
+  try {
+    segments = pathname.split('/').slice(1).map(decodeURIComponent);
+  } catch {
+    return undefined;
+  }
+  if (segments.some((s) => s === '')) return undefined;
+  if (pathname.startsWith(`${INSPECTION_BASE}/`)) {
+    const [, a, b, ...rest] = segments;
+    if (rest.length > 0) return undefined;
+    if (a === 'datasets' && b === undefined) return { name: 'inspectDatasets' };
+    if (a === 'datasets' && b !== undefined) return { name: 'inspectDataset', datasetId: b };
+    if (a === 'stats' && b === undefined) return { name: 'inspectStats' };
+    if (a === 'post-rows' && b === undefined) return { name: 'inspectPostRows' };
+    if (a === 'expire-tokens' && b === undefined) return { name: 'expireTokens' };
+    return undefined;
+  }
+  if (segments.length === 4 && segments[1] === 'oauth2' && segments[2] === 'v2.0' && segments[3] === 'token') {
+    return { name: 'token', tenant: segments[0]! };
+  }
+  if (segments[0] !== 'v1.0' || segments[1] !== 'myorg') return undefined;
+  let rest = segments.slice(2);
+  let group: string | null = null;
+  if (rest[0] === 'groups') {
+    if (rest.length === 1) return { name: 'groups' };
+    group = rest[1]!;
+    rest = rest.slice(2);
+  }
+  if (rest[0] !== 'datasets') return undefined;
+  const [, datasetId, tables, table, rows, ...more] = rest;
+  if (more.length > 0) return undefined;
+  if (datasetId === undefined) return { name: 'datasets', group };
+  if (tables === undefined) return { name: 'dataset', group, datasetId };
+  if (tables !== 'tables') return undefined;
+  if (table === undefined) return { name: 'tables', group, datasetId };
+  if (rows === undefined) return { name: 'table', group, datasetId, table };
+  return rows === 'rows' ? { name: 'rows', group, datasetId, table } : undefined;
+}
+
+function parseUrl(target: string | undefined): URL {
+  try {
+    return new URL(`http://emulator.invalid${target?.startsWith('/') === true ? target : '/'}`);
+  } catch {
+    return new URL('/', 'http://emulator.invalid');
+  }
+}
+
+async function handleRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  state: PowerBiEmulatorState,
+  options: ResolvedPowerBiEmulatorOptions,
+  origin: string,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  const url = parseUrl(req.url);
+  state.stats.requests++;
+  let status = 500;
+  let note = '';
+  let body: ReadBody;
+  try {
+    body = await readBody(req, options.maxBodyBytes);
+  } catch {
+    res.destroy();
+    return;
+  }
+  try {
+    const route = matchRoute(url.pathname);
+    if (route === undefined) {
+      throw new PbiApiError(404, { error: { code: 'NotFound', message: `No HTTP resource was found that matches the request URI '${url.pathname}'.` } }, 'no route');
+    }
+    const allowed = METHODS[route.name];
+    if (!allowed.includes(method)) {
+      throw new PbiApiError(405, { error: { code: 'MethodNotAllowed', message: `The requested resource does not support http method '${method}'.` } }, 'method', {
+        Allow: allowed.join(', '),
+      });
+    }
+    const call: Call = { req, res, url, body, state, options, origin };
+    status = route.name === 'rows' && method === 'POST' ? await postRows(call, route) : dispatch(call, route);
+  } catch (error) {
+    const apiError =
+      error instanceof PbiApiError
+        ? error
+        : new PbiApiError(500, { error: { code: 'InternalServerError', message: `Internal emulator error: ${error instanceof Error ? error.message : String(error)}` } }, 'internal');
+    status = apiError.status;
+    note = ` ${apiError.message}`;
+    send(res, apiError.status, apiError.body, apiError.headers);
+  } finally {
+    options.log?.(`${method} ${url.pathname} ${status}${note}`);
+  }
+}
+
+interface Call {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  body: ReadBody;
+  state: PowerBiEmulatorState;
+  options: ResolvedPowerBiEmulatorOptions;
+  origin: string;
+}
+
+function tooLarge(call: Call): PbiApiError {
+  return new PbiApiError(
+    413,
+    { error: { code: 'RequestEntityTooLarge', message: `The request body of ${call.body.size} bytes is larger than the ${call.options.maxBodyBytes} bytes allowed.` } },
+    'request entity too large',
+  );
+}
+
+function authenticate(call: Call): string {
+  return call.state.authenticate(header(call.req, 'authorization'));
+}
+
+/** Auth, then workspace, then dataset: the order the service reveals things in. */
+function findDataset(call: Call, group: string | null, datasetId: string): StoredDataset {
+  authenticate(call);
+  call.state.checkWorkspace(group);
+  return call.state.getDataset(group, datasetId);
+}
+
+function context(call: Call, group: string | null, suffix: string): string {
+  return `${call.origin}${API_BASE}${group === null ? '' : `/groups/${group}`}/$metadata#${suffix}`;
+}
+
+function datasetJson(d: StoredDataset): object {
+  return {
+    id: d.id,
+    name: d.name,
+    webUrl: `https://app.powerbi.com/groups/${d.groupId ?? 'me'}/datasets/${d.id}`,
+    addRowsAPIEnabled: true,
+    configuredBy: d.configuredBy,
+    isRefreshable: false,
+    isEffectiveIdentityRequired: false,
+    isEffectiveIdentityRolesRequired: false,
+    isOnPremGatewayRequired: false,
+    createdDate: d.createdDate,
+  };
+}
+
+function dispatch(call: Call, route: Route): number {
+  const { req, res, state, options, body } = call;
+  const method = req.method;
+  if (body.tooLarge) throw tooLarge(call);
+  switch (route.name) {
+    case 'token':
+      return token(call, route.tenant);
+    case 'groups': {
+      authenticate(call);
+      const value = filterGroups(call.url, options.workspaces.map((w) => ({ id: w.id, isReadOnly: false, isOnDedicatedCapacity: false, name: w.name })));
+      send(res, 200, { '@odata.context': `${call.origin}${API_BASE}/$metadata#groups`, value });
+      return 200;
+    }
+    case 'datasets': {
+      const clientId = authenticate(call);
+      state.checkWorkspace(route.group);
+      if (method === 'GET') {
+        send(res, 200, { '@odata.context': context(call, route.group, 'datasets'), value: state.listDatasets(route.group).map(datasetJson) });
+        return 200;
+      }
+      const retention = parseRetentionQuery(call.url);
+      const definition = validateCreateDataset(jsonBody(req, body.bytes), options);
+      const dataset = state.createDataset(route.group, definition, retention, clientId);
+      const status = options.acceptedCreate ? 202 : 201;
+      send(res, status, {
+        '@odata.context': context(call, route.group, 'datasets/$entity'),
+        id: dataset.id,
+        name: dataset.name,
+        defaultRetentionPolicy: dataset.retention,
+      });
+      return status;
+    }
+    case 'dataset': {
+      const dataset = findDataset(call, route.group, route.datasetId);
+      if (method === 'DELETE') {
+        state.deleteDataset(dataset);
+        send(res, 200, undefined);
+        return 200;
+      }
+      send(res, 200, { '@odata.context': context(call, route.group, 'datasets/$entity'), ...datasetJson(dataset) });
+      return 200;
+    }
+    case 'tables': {
+      const dataset = findDataset(call, route.group, route.datasetId);
+      const value = dataset.tables.map((t) => (options.tablesWithColumns ? { name: t.name, columns: t.columns.map((c) => ({ ...c })) } : { name: t.name }));
+      send(res, 200, { '@odata.context': context(call, route.group, 'tables'), value });
+      return 200;
+    }
+    case 'table': {
+      const dataset = findDataset(call, route.group, route.datasetId);
+      const table = state.getTable(dataset, route.table);
+      const definition = validateTable(jsonBody(req, body.bytes), 'table', dataset.defaultMode, options);
+      if (definition.name !== table.name) throw badRequest(`The table name '${definition.name}' does not match '${table.name}' in the path.`, 'table.name');
+      state.replaceTableSchema(table, definition);
+      send(res, 200, { name: table.name });
+      return 200;
+    }
+    case 'rows': {
+      const dataset = findDataset(call, route.group, route.datasetId);
+      state.deleteRows(state.getTable(dataset, route.table));
+      send(res, 200, undefined);
+      return 200;
+    }
+    case 'inspectDatasets':
+      send(res, 200, state.summarize());
+      return 200;
+    case 'inspectDataset': {
+      const inspection = state.inspectDataset(route.datasetId);
+      if (inspection === undefined) throw new PbiApiError(404, { error: { code: 'NotFound', message: `Dataset ${route.datasetId} was not found` } }, 'not found');
+      send(res, 200, inspection);
+      return 200;
+    }
+    case 'inspectStats':
+      send(res, 200, state.stats);
+      return 200;
+    case 'inspectPostRows':
+      send(res, 200, state.postRowsLog());
+      return 200;
+    case 'expireTokens':
+      state.expireTokens();
+      send(res, 204, undefined);
+      return 204;
+  }
+}
+
+/**
+ * POST rows: auth, workspace, dataset, table; then a pending slot (429 past maxPending), the body
+ * (413, 400), the rate windows (429) and, after the optional delay, the rows are stored. Every
+ * attempt is logged with its body's hash so tests can tell a resend from a new batch.
+ */
+async function postRows(call: Call, route: Extract<Route, { name: 'rows' }>): Promise<number> {
+  const { state, options, body } = call;
+  const arrivedAt = Date.now();
+  const dataset = findDataset(call, route.group, route.datasetId);
+  const table = state.getTable(dataset, route.table);
+  const bodySha256 = createHash('sha256').update(body.bytes).digest('hex');
+  let rows = 0;
+  const record = (status: number, throttled?: PbiApiError) => {
+    const reason = (throttled as (PbiApiError & { reason?: ThrottleReason }) | undefined)?.reason;
+    const retryAfter = throttled?.headers['Retry-After'];
+    state.recordPostRows({
+      datasetId: dataset.id,
+      table: table.name,
+      rows,
+      bodySha256,
+      arrivedAt,
+      answeredAt: Date.now(),
+      status,
+      ...(retryAfter !== undefined ? { retryAfterSeconds: Number(retryAfter) } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+    });
+  };
+  try {
+    state.enterPending(dataset);
+  } catch (error) {
+    if (error instanceof PbiApiError) record(error.status, error);
+    throw error;
+  }
+  try {
+    if (body.tooLarge) throw tooLarge(call);
+    const parsed = validateRows(jsonBody(call.req, body.bytes), table, options);
+    rows = parsed.length;
+    state.admitRows(dataset, table, rows);
+    if (options.postRowsDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.postRowsDelayMs));
+    state.appendRows(dataset, table, parsed);
+    record(200);
+    send(call.res, 200, undefined);
+    return 200;
+  } catch (error) {
+    if (error instanceof PbiApiError) record(error.status, error);
+    throw error;
+  } finally {
+    state.leavePending(dataset);
+  }
+}
+
+function parseRetentionQuery(url: URL): Retention {
+  const value = url.searchParams.get('defaultRetentionPolicy');
+  if (value === null) return 'None';
+  const lower = value.toLowerCase();
+  if (lower === 'none') return 'None';
+  if (lower === 'basicfifo') return 'basicFIFO';
+  throw badRequest(`defaultRetentionPolicy '${value}' is not one of None, basicFIFO.`, 'defaultRetentionPolicy');
+}
+
+// OData subset of Get Groups (§2.7): name eq '...', contains(name,'...'), $top, $skip.
+function filterGroups<T extends { name: string }>(url: URL, groups: T[]): T[] {
+  let result = groups;
+  const filter = url.searchParams.get('$filter');
+  if (filter !== null) {
+    const eq = /^\s*name\s+eq\s+'((?:[^']|'')*)'\s*$/i.exec(filter);
+    const contains = /^\s*contains\(\s*name\s*,\s*'((?:[^']|'')*)'\s*\)\s*$/i.exec(filter);
+    if (eq) result = result.filter((g) => g.name === eq[1]!.replace(/''/g, "'"));
+    else if (contains) result = result.filter((g) => g.name.includes(contains[1]!.replace(/''/g, "'")));
+    else throw badRequest(`The $filter '${filter}' is not supported by the emulator.`, '$filter');
+  }
+  const skip = Number(url.searchParams.get('$skip') ?? '0');
+  const top = url.searchParams.get('$top');
+  return result.slice(skip, top === null ? undefined : skip + Number(top));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Token endpoint (entra-docs v2-oauth2-client-creds-grant-flow.md)
+
+function tokenError(status: number, error: string, code: number, description: string): PbiApiError {
+  const traceId = randomUUID();
+  const correlationId = randomUUID();
+  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  return new PbiApiError(
+    status,
+    {
+      error,
+      error_description: `AADSTS${code}: ${description}\r\nTrace ID: ${traceId}\r\nCorrelation ID: ${correlationId}\r\nTimestamp: ${timestamp}`,
+      error_codes: [code],
+      timestamp,
+      trace_id: traceId,
+      correlation_id: correlationId,
+    },
+    `${error} AADSTS${code}`,
+  );
+}
+
+function token(call: Call, tenant: string): number {
+  const { req, res, state, options } = call;
+  if (['common', 'organizations', 'consumers'].includes(tenant.toLowerCase())) {
+    throw tokenError(400, 'invalid_request', 50059, `Use a tenant-specific endpoint for the client credentials flow, not /${tenant}.`);
+  }
+  if (tenant.toLowerCase() !== options.tenant.toLowerCase()) {
+    throw tokenError(400, 'invalid_request', 90002, `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`);
+  }
+  if (mediaType(req).type !== 'application/x-www-form-urlencoded') {
+    throw tokenError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
+  }
+  let form: URLSearchParams;
+  try {
+    form = new URLSearchParams(utf8.decode(call.body.bytes));
+  } catch {
+    throw tokenError(400, 'invalid_request', 900144, 'The request body is not valid UTF-8.');
+  }
+  const grantType = form.get('grant_type');
+  if (grantType === null) throw tokenError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
+  if (grantType !== 'client_credentials') throw tokenError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`);
+  // The secret may come in the form or as HTTP Basic credentials.
+  let clientId = form.get('client_id');
+  let secret = form.get('client_secret');
+  const basic = /^Basic\s+(\S+)$/i.exec(header(req, 'authorization') ?? '');
+  if (basic) {
+    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon > 0) {
+      clientId ??= decodeURIComponent(decoded.slice(0, colon));
+      secret ??= decodeURIComponent(decoded.slice(colon + 1));
+    }
+  }
+  if (clientId === null) throw tokenError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'client_id'.");
+  const app = options.clients.find((c) => c.clientId.toLowerCase() === clientId.toLowerCase());
+  if (app === undefined) {
+    throw tokenError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${options.tenant}'.`);
+  }
+  if (secret === null) throw tokenError(400, 'invalid_client', 7000215, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+  if (secret !== app.clientSecret) throw tokenError(400, 'invalid_client', 7000215, 'Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.');
+  const scope = form.get('scope');
+  if (scope === null) throw tokenError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'scope'.");
+  if (scope !== options.scope) {
+    throw tokenError(400, 'invalid_scope', 70011, `The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope ${scope} is not valid.`);
+  }
+  const issued = state.issueToken(app.clientId, scope.endsWith(RESOURCE_SUFFIX) ? scope.slice(0, -RESOURCE_SUFFIX.length) : scope);
+  const expires = options.expiresInAsString ? String(issued.expiresIn) : issued.expiresIn;
+  send(res, 200, { token_type: 'Bearer', expires_in: expires, ext_expires_in: expires, access_token: issued.token }, { 'Cache-Control': 'no-store', Pragma: 'no-cache' });
+  return 200;
+}
