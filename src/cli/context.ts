@@ -2,7 +2,7 @@
 // lazily logged-in MicroStrategy client; and disposes of them in one place.
 
 import { readFile } from 'node:fs/promises';
-import { AuthError, ConfigError, InputError, UsageError } from '../errors.js';
+import { AuthError, ConfigError, InputError, InternalError, UsageError } from '../errors.js';
 import { loadConfigFile, readSecretFile, isReadableByOthers } from '../config/load.js';
 import { describeOrigin, resolveSettings } from '../config/resolve.js';
 import { findSecretKeys } from '../config/validate.js';
@@ -20,6 +20,7 @@ import { DEFAULT_NULL_TOKENS } from '../schema/values.js';
 import { openCsvSource } from '../sources/csv.js';
 import { parseDelimiterOption, parseQuoteOption } from '../sources/csv-dialect.js';
 import { MstrClient } from '../targets/mstr/client.js';
+import type { PowerBiClient } from '../targets/powerbi/client.js';
 import type { CliIo } from './io.js';
 import type { CommandState } from './main.js';
 import { chooseReporterMode, createReporter } from './ui/reporter.js';
@@ -37,6 +38,10 @@ export interface CommandContext {
 }
 
 export interface RunSettings {
+  target: 'mstr' | 'powerbi';
+  /** Power BI: how much faster the emulator's rate clock runs (1 against the real service). */
+  powerBiTimeScale: number;
+  batchRows: number | undefined;
   chunkSize: number;
   timeoutMs: number;
   pollIntervalMs: number;
@@ -54,6 +59,8 @@ export interface Runtime {
   io: CliIo;
   /** Logs in (once) and selects the project. */
   connect(): Promise<MstrClient>;
+  /** Power BI target: gets a token (once) for the app. */
+  connectPowerBi(): Promise<PowerBiClient>;
   /** Writes the command's result to stdout, as JSON with --json; returns the exit code. */
   emit(output: { json: object; text: string }): number;
   close(): Promise<void>;
@@ -76,8 +83,9 @@ export async function createRuntime(opts: Record<string, unknown>, ctx: CommandC
   let http: HttpClient | undefined;
   let client: MstrClient | undefined;
   let connected = false;
+  let powerBi: PowerBiClient | undefined;
   const secrets: string[] = [];
-  state.redact = (text) => redactText(text, [...secrets, ...(client?.secrets() ?? [])]);
+  state.redact = (text) => redactText(text, [...secrets, ...(client?.secrets() ?? []), ...(powerBi?.secrets() ?? [])]);
 
   const close = async () => {
     try {
@@ -110,25 +118,30 @@ export async function createRuntime(opts: Record<string, unknown>, ctx: CommandC
         if (origin && origin.source !== 'default') reporter.info(`setting ${key} from ${describeOrigin(origin)}`);
       }
     }
-    const settings = runSettings(resolved);
+    const settings = runSettings(resolved, opts, io.env);
 
-    const connect = async (): Promise<MstrClient> => {
-      if (client && connected) return client;
-      const { url, username } = checkServerSettings(resolved);
-      const password = await readPassword(resolved, io);
-      if (password) secrets.push(password);
+    const makeHttp = async (): Promise<HttpClient> => {
       if (resolved.insecure) {
         reporter.warn('TLS certificate checks are OFF (--insecure): anyone on the network path can read the password and the data');
       }
       const extraCa = resolved.caFile ? await readCaFile(resolved.caFile) : undefined;
-      http = new HttpClient({
+      return new HttpClient({
         userAgent: 'mstrpush/0.1.0',
         ...(extraCa ? { extraCa } : {}),
         insecure: resolved.insecure,
         proxy: proxyFromEnv(io.env),
         ...(verbose ? { trace: (line: string) => reporter.info(line) } : {}),
-        secrets: () => [...secrets, ...(client?.secrets() ?? [])],
+        secrets: () => [...secrets, ...(client?.secrets() ?? []), ...(powerBi?.secrets() ?? [])],
       });
+    };
+
+    const connect = async (): Promise<MstrClient> => {
+      if (client && connected) return client;
+      if (resolved.target === 'powerbi') throw new InternalError('connect() called for the Power BI target');
+      const { url, username } = checkServerSettings(resolved);
+      const password = await readPassword(resolved, io);
+      if (password) secrets.push(password);
+      http = await makeHttp();
       client = new MstrClient(http, {
         url,
         credentials: { username, password, loginMode: resolved.loginMode },
@@ -144,7 +157,36 @@ export async function createRuntime(opts: Record<string, unknown>, ctx: CommandC
       return client;
     };
 
-    if (needs.server && !resolved.url) {
+    const connectPowerBi = async (): Promise<PowerBiClient> => {
+      if (powerBi) return powerBi;
+      const clientSecret = await readSecret(resolved.clientSecretSource, io, {
+        prompt: `Client secret for ${resolved.clientId ?? 'the app'}: `,
+        what: 'client secret',
+        envName: 'MSTRPUSH_CLIENT_SECRET',
+        flag: '--client-secret-file',
+      });
+      if (clientSecret) secrets.push(clientSecret);
+      http = await makeHttp();
+      const { connectPowerBi: connectTo } = await import('../targets/powerbi/client.js');
+      powerBi = connectTo({
+        http,
+        apiUrl: resolved.apiUrl,
+        authorityUrl: resolved.authorityUrl,
+        tenant: resolved.tenant,
+        clientId: resolved.clientId,
+        clientSecret,
+        group: resolved.group,
+        allowHttp: resolved.allowHttp,
+        retryPolicy: { ...DEFAULT_RETRY_POLICY, retries: resolved.retries },
+        onRetry: (line) => reporter.warn(line),
+      });
+      reporter.step(`signing in to ${new URL(resolved.authorityUrl ?? 'https://login.microsoftonline.com').host} as app ${resolved.clientId ?? ''}`);
+      await powerBi.signIn(ctx.signal);
+      reporter.stepDone();
+      return powerBi;
+    };
+
+    if (needs.server && resolved.target === 'mstr' && !resolved.url) {
       // Checked before any file is read so a missing URL fails at once.
       checkServerSettings(resolved);
     }
@@ -155,6 +197,7 @@ export async function createRuntime(opts: Record<string, unknown>, ctx: CommandC
       signal: ctx.signal,
       io,
       connect,
+      connectPowerBi,
       emit(output) {
         io.stdout.write(json ? `${JSON.stringify(output.json)}\n` : `${output.text}\n`);
         return 0;
@@ -177,8 +220,20 @@ async function readCaFile(file: string): Promise<string> {
   }
 }
 
-function runSettings(resolved: ResolvedSettings): RunSettings {
+function runSettings(resolved: ResolvedSettings, opts: Record<string, unknown>, env: NodeJS.ProcessEnv): RunSettings {
+  const timeScale = env.MSTRPUSH_POWERBI_TIME_SCALE ? Number(env.MSTRPUSH_POWERBI_TIME_SCALE) : 1;
+  if (!(timeScale >= 1)) throw new ConfigError(`MSTRPUSH_POWERBI_TIME_SCALE must be a number of at least 1, not "${env.MSTRPUSH_POWERBI_TIME_SCALE}"`);
+  let batchRows: number | undefined;
+  if (opts.batchRows !== undefined) {
+    batchRows = Number(opts.batchRows);
+    if (!Number.isInteger(batchRows) || batchRows < 1 || batchRows > 10_000) {
+      throw new UsageError(`--batch-rows ${String(opts.batchRows)}: expected a whole number from 1 to 10000`);
+    }
+  }
   return {
+    target: resolved.target,
+    powerBiTimeScale: timeScale,
+    batchRows,
     chunkSize: resolved.chunkSize,
     timeoutMs: resolved.timeout,
     pollIntervalMs: resolved.pollInterval,
@@ -209,8 +264,20 @@ function checkServerSettings(resolved: ResolvedSettings): { url: string; usernam
   return { url: resolved.url, username: resolved.username };
 }
 
-async function readPassword(resolved: ResolvedSettings, io: CliIo): Promise<string> {
-  const source = resolved.passwordSource;
+function readPassword(resolved: ResolvedSettings, io: CliIo): Promise<string> {
+  return readSecret(resolved.passwordSource, io, {
+    prompt: `Password for ${resolved.username ?? 'user'}: `,
+    what: 'password',
+    envName: 'MSTRPUSH_PASSWORD',
+    flag: '--password-file',
+  });
+}
+
+async function readSecret(
+  source: ResolvedSettings['passwordSource'],
+  io: CliIo,
+  labels: { prompt: string; what: string; envName: string; flag: string },
+): Promise<string> {
   switch (source.kind) {
     case 'env': {
       const value = io.env[source.name];
@@ -218,14 +285,14 @@ async function readPassword(resolved: ResolvedSettings, io: CliIo): Promise<stri
       return value;
     }
     case 'file':
-      return readSecretFile(source.path, 'password');
+      return readSecretFile(source.path, labels.what);
     case 'config':
       return source.value;
     case 'prompt':
-      if (io.stdin.isTTY && io.stderr.isTTY) return promptHidden(`Password for ${resolved.username ?? 'user'}: `, io);
-      throw new AuthError('no password given', {
+      if (io.stdin.isTTY && io.stderr.isTTY) return promptHidden(labels.prompt, io);
+      throw new AuthError(`no ${labels.what} given`, {
         code: 'AUTH_MISSING',
-        hint: 'set MSTRPUSH_PASSWORD, pass --password-file FILE, or run on a terminal to be asked',
+        hint: `set ${labels.envName}, pass ${labels.flag} FILE, or run on a terminal to be asked`,
       });
     case 'none':
       return '';

@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, UsageError } from '../errors.js';
 import { describeSwitches } from '../emulator/mstr/options.js';
+import { describeSwitches as describePowerBiSwitches } from '../emulator/powerbi/options.js';
 import { STDIN_MARKER } from '../pipeline/inputs.js';
 import { reportError } from './exit.js';
 import type { CliIo } from './io.js';
@@ -79,6 +80,13 @@ function addConnectionOptions(command: Command): Command {
     .option('--login-mode <mode>', 'standard (1), ldap (16) or apiToken (4096) (env MSTRPUSH_LOGIN_MODE)')
     .option('--project <name>', 'project name, looked up in the project list (env MSTRPUSH_PROJECT)')
     .option('--project-id <id>', 'project id, 32 hex digits (env MSTRPUSH_PROJECT_ID)')
+    .addOption(new Option('--target <target>', 'the server kind (env MSTRPUSH_TARGET)').choices(['mstr', 'powerbi']))
+    .option('--api-url <url>', 'Power BI: REST root up to /v1.0/myorg (env MSTRPUSH_API_URL; default https://api.powerbi.com/v1.0/myorg)')
+    .option('--authority-url <url>', 'Power BI: sign-in host (env MSTRPUSH_AUTHORITY_URL; default https://login.microsoftonline.com)')
+    .option('--tenant <id>', 'Power BI: tenant id or domain (env MSTRPUSH_TENANT)')
+    .option('--client-id <id>', 'Power BI: app (client) id (env MSTRPUSH_CLIENT_ID)')
+    .option('--client-secret-file <file>', 'Power BI: read the client secret from this file (or env MSTRPUSH_CLIENT_SECRET, or a prompt)')
+    .option('--group <id>', 'Power BI: workspace id (env MSTRPUSH_GROUP)')
     .option('--profile <name>', 'named profile of the config file (env MSTRPUSH_PROFILE)')
     .option('--retries <n>', 'retries of a failed request (network errors, 429, 5xx) before giving up (default 5)')
     .option('--allow-http', 'allow a plain http:// URL to a host other than this machine')
@@ -110,6 +118,7 @@ function addCsvOptions(command: Command): Command {
 
 function addLoadOptions(command: Command): Command {
   return command
+    .option('--batch-rows <n>', 'Power BI: rows per POST request, 1 to 10000 (default 10000)')
     .option('--resume', 'continue an unfinished run of this same command (same files, target and dataset) in its upload session; without one, a plain run')
     .option('--restart', 'cancel the unfinished run of this command, if any, and start over')
     .option('--keep-session', 'on failure or Ctrl-C, leave the upload session open for --resume instead of cancelling it')
@@ -134,7 +143,7 @@ Examples:
 
 function buildProgram(io: CliIo, signal: AbortSignal, state: CommandState, argv: readonly string[]): Command {
   const program = new Command('mstrpush')
-    .description('Push CSV files into MicroStrategy datasets through the REST Push Data API.')
+    .description('Push CSV and Parquet files into MicroStrategy datasets (REST Push Data API) or Power BI push datasets.')
     .version(VERSION, '-V, --version')
     .exitOverride()
     .configureOutput({
@@ -164,6 +173,7 @@ Run "mstrpush <command> --help" for a command's options and examples.`,
     .requiredOption('--name <name>', 'name of the new dataset')
     .option('--description <text>', 'dataset description')
     .option('--folder <id>', 'folder id to create the dataset in (default: My Reports)')
+    .addOption(new Option('--retention <policy>', 'Power BI: retention policy of the new dataset').choices(['none', 'basicFIFO']).default('none'))
     .option('--no-publish', 'upload but do not publish; prints the upload session id')
     .option('--no-wait', 'start the publication and return without waiting for it');
   addCsvOptions(create);
@@ -194,7 +204,7 @@ Run "mstrpush <command> --help" for a command's options and examples.`,
     .command('publish')
     .description('publish an upload session left open by --no-publish, and wait for it')
     .argument('<datasetId>', 'id of the dataset')
-    .requiredOption('--session <uploadSessionId>', 'the upload session to publish')
+    .option('--session <uploadSessionId>', 'the upload session to publish (MicroStrategy)')
     .option('--no-wait', 'start the publication and return without waiting for it')
     .option('--timeout <duration>', 'how long to wait for the publication (default 30m)')
     .option('--poll-interval <duration>', 'longest pause between status checks (default 1s)');
@@ -230,25 +240,42 @@ Run "mstrpush <command> --help" for a command's options and examples.`,
 
   const emulator = program
     .command('emulator')
-    .description('run the bundled strict emulator of a server API on 127.0.0.1 (for demos and tests)')
-    .argument('<kind>', 'mstr')
-    .option('--user <name:password>', 'accepted login (repeatable; default etl:etl-secret)', collect, [])
-    .option('--json', 'print the URL and login as one JSON line')
-    .option('-v, --verbose', 'log every request on stderr');
-  for (const sw of describeSwitches()) {
-    const choices = sw.choices ? ` (${sw.choices.join('|')})` : sw.kind === 'boolean' ? ' (true|false)' : '';
-    const flag = `--${sw.flag} <${sw.kind === 'choice' ? 'choice' : sw.kind === 'boolean' ? 'bool' : sw.repeatable ? 'rule' : 'value'}>`;
-    const description = `${sw.description}${choices}${sw.repeatable ? '' : ` [default: ${sw.default}]`}`;
-    if (sw.repeatable) emulator.option(flag, description, collect, []);
-    else emulator.option(flag, description);
+    .description('run a bundled strict emulator of a server API on 127.0.0.1 (for demos and tests)');
+  const emulatorKinds = [
+    {
+      kind: 'mstr',
+      description: 'the MicroStrategy REST Push Data API',
+      switches: describeSwitches(),
+      examples:
+        '\nExamples:\n  $ mstrpush emulator mstr --port 8080 --publish-outcome fail --session-idle-seconds 30\n  $ mstrpush emulator mstr --fail chunk#2=503 --fail chunk#3=reset-after --fail model=429:5',
+    },
+    {
+      kind: 'powerbi',
+      description: 'the Power BI push-dataset REST API and its token endpoint',
+      switches: describePowerBiSwitches(),
+      examples: '\nExamples:\n  $ mstrpush emulator powerbi --port 8081\n  $ mstrpush emulator powerbi --time-scale 60 --token-lifetime-seconds 30',
+    },
+  ] as const;
+  for (const { kind, description, switches, examples } of emulatorKinds) {
+    const sub = emulator
+      .command(kind)
+      .description(`emulate ${description}`)
+      .option('--json', 'print the URLs and credentials as one JSON line')
+      .option('-v, --verbose', 'log every request on stderr');
+    if (kind === 'mstr') sub.option('--user <name:password>', 'accepted login (repeatable; default etl:etl-secret)', collect, []);
+    for (const sw of switches) {
+      const choices = sw.choices ? ` (${sw.choices.join('|')})` : sw.kind === 'boolean' ? ' (true|false)' : '';
+      const repeatable = 'repeatable' in sw && sw.repeatable === true;
+      const flag = `--${sw.flag} <${sw.kind === 'choice' ? 'choice' : sw.kind === 'boolean' ? 'bool' : repeatable ? 'rule' : 'value'}>`;
+      const text = `${sw.description}${choices}${repeatable ? '' : ` [default: ${sw.default}]`}`;
+      if (repeatable) sub.option(flag, text, collect, []);
+      else sub.option(flag, text);
+    }
+    sub.addHelpText('after', examples);
+    sub.action(async (opts: Record<string, unknown>, cmd: Command) =>
+      runCommand(async () => (await import('./commands/emulator.js')).runEmulator(kind, opts, context(cmd))),
+    );
   }
-  emulator.addHelpText(
-    'after',
-    '\nExamples:\n  $ mstrpush emulator mstr --port 8080 --publish-outcome fail --session-idle-seconds 30\n  $ mstrpush emulator mstr --fail chunk#2=503 --fail chunk#3=reset-after --fail model=429:5',
-  );
-  emulator.action(async (kind: string, opts: Record<string, unknown>, cmd: Command) =>
-    runCommand(async () => (await import('./commands/emulator.js')).runEmulator(kind, opts, context(cmd))),
-  );
 
   program.command('help', { hidden: true }).argument('[command]').action((name?: string) => {
     const target = name ? program.commands.find((c) => c.name() === name) : undefined;

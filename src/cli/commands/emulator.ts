@@ -3,11 +3,14 @@
 import { UsageError } from '../../errors.js';
 import { describeSwitches } from '../../emulator/mstr/options.js';
 import type { EmulatorSwitch, MstrEmulatorOptions } from '../../emulator/mstr/options.js';
+import { describeSwitches as describePowerBiSwitches } from '../../emulator/powerbi/options.js';
+import type { PowerBiEmulatorOptions } from '../../emulator/powerbi/options.js';
 import type { CommandContext } from '../context.js';
 
 export async function runEmulator(kind: string, opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  if (kind !== 'mstr') throw new UsageError(`unknown emulator "${kind}"`, { hint: 'available: mstr' });
-  const options = emulatorOptions(opts);
+  if (kind === 'powerbi') return runPowerBiEmulator(opts, ctx);
+  if (kind !== 'mstr') throw new UsageError(`unknown emulator "${kind}"`, { hint: 'available: mstr, powerbi' });
+  const options = emulatorOptions(opts, describeSwitches()) as MstrEmulatorOptions;
   if (opts.verbose === true) options.log = (line) => ctx.io.stderr.write(`${line}\n`);
   const { startMstrEmulator } = await import('../../emulator/mstr/server.js');
   const emulator = await startMstrEmulator(options);
@@ -25,18 +28,61 @@ export async function runEmulator(kind: string, opts: Record<string, unknown>, c
       ].join('\n'),
     );
   }
-  await new Promise<void>((resolve) => {
-    if (ctx.signal.aborted) resolve();
-    else ctx.signal.addEventListener('abort', () => resolve(), { once: true });
-  });
+  await untilInterrupted(ctx.signal);
   await emulator.close();
   return 0;
 }
 
+async function runPowerBiEmulator(opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
+  const options = emulatorOptions(opts, describePowerBiSwitches()) as PowerBiEmulatorOptions;
+  if (opts.verbose === true) options.log = (line) => ctx.io.stderr.write(`${line}\n`);
+  const { startPowerBiEmulator } = await import('../../emulator/powerbi/server.js');
+  const emulator = await startPowerBiEmulator(options);
+  const o = emulator.state.options;
+  const login = {
+    apiUrl: emulator.apiUrl,
+    authorityUrl: emulator.authorityUrl,
+    tenant: o.tenant,
+    clientId: o.clients[0]?.clientId ?? '',
+    group: o.workspaces[0]?.id ?? '',
+  };
+  if (opts.json === true) {
+    ctx.io.stdout.write(`${JSON.stringify({ ...login, port: emulator.port, timeScale: o.timeScale })}\n`);
+  } else {
+    ctx.io.stdout.write(
+      [
+        `Power BI emulator listening on ${emulator.apiUrl} (sign-in at ${emulator.authorityUrl})`,
+        `export MSTRPUSH_TARGET=powerbi MSTRPUSH_API_URL=${login.apiUrl} MSTRPUSH_AUTHORITY_URL=${login.authorityUrl} MSTRPUSH_TENANT=${login.tenant} MSTRPUSH_CLIENT_ID=${login.clientId} MSTRPUSH_CLIENT_SECRET=${o.clients[0]?.clientSecret ?? ''} MSTRPUSH_GROUP=${login.group}`,
+        ...(o.timeScale !== 1 ? [`export MSTRPUSH_POWERBI_TIME_SCALE=${o.timeScale}   # pace for the emulator's faster clock`] : []),
+        'Press Ctrl-C to stop it.',
+        '',
+      ].join('\n'),
+    );
+  }
+  await untilInterrupted(ctx.signal);
+  await emulator.close();
+  return 0;
+}
+
+function untilInterrupted(signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
+interface SwitchSpec {
+  name: string;
+  flag: string;
+  kind: EmulatorSwitch['kind'];
+  choices?: readonly string[];
+  repeatable?: boolean;
+}
+
 /** Maps the command's switch flags (e.g. --publish-outcome fail) onto emulator options. */
-export function emulatorOptions(opts: Record<string, unknown>): MstrEmulatorOptions {
+export function emulatorOptions(opts: Record<string, unknown>, switches: readonly SwitchSpec[]): Record<string, unknown> & { users?: unknown; log?: (line: string) => void } {
   const options: Record<string, unknown> = {};
-  for (const sw of describeSwitches()) {
+  for (const sw of switches) {
     const value = opts[camelCase(sw.flag)];
     if (value === undefined) continue;
     if (sw.repeatable) {
@@ -54,10 +100,10 @@ export function emulatorOptions(opts: Record<string, unknown>): MstrEmulatorOpti
       return { username: pair.slice(0, colon), password: pair.slice(colon + 1) };
     });
   }
-  return options as MstrEmulatorOptions;
+  return options;
 }
 
-function parseSwitch(sw: EmulatorSwitch, value: string): unknown {
+function parseSwitch(sw: SwitchSpec, value: string): unknown {
   const bad = () => new UsageError(`--${sw.flag} ${JSON.stringify(value)}: expected ${sw.choices?.join('|') ?? sw.kind}`);
   switch (sw.kind) {
     case 'boolean':

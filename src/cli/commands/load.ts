@@ -28,6 +28,7 @@ export async function runCreate(files: string[], opts: Record<string, unknown>, 
   if (!name) throw new UsageError('--name must not be empty');
   const runtime = await createRuntime(opts, ctx, { server: true });
   try {
+    if (runtime.settings.target === 'powerbi') return await (await import('./powerbi.js')).createOnPowerBi(specs, name, opts, runtime);
     const client = await runtime.connect();
     const sources = await openInputSources(specs, runtime);
     try {
@@ -85,6 +86,7 @@ export async function runAppend(datasetId: string, files: string[], opts: Record
   const policy = String(opts.policy ?? 'add') as UpdatePolicy;
   const runtime = await createRuntime(opts, ctx, { server: true });
   try {
+    if (runtime.settings.target === 'powerbi') return await (await import('./powerbi.js')).appendOnPowerBi(datasetId, specs, opts, runtime);
     const client = await runtime.connect();
     runtime.reporter.step(`reading dataset ${datasetId}`);
     const definition = await client.getDataset(datasetId, runtime.signal);

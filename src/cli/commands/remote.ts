@@ -1,5 +1,6 @@
 // `publish` and `status`: commands that only talk to the server.
 
+import { UsageError } from '../../errors.js';
 import { waitForPublication } from '../../pipeline/publish.js';
 import type { PublishStatus } from '../../targets/mstr/client.js';
 import { PUBLISH_DONE_STATUS, PUBLISH_RUNNING_STATUSES } from '../../targets/mstr/client.js';
@@ -8,9 +9,11 @@ import type { CommandContext } from '../context.js';
 import { formatColumnsTable } from '../format.js';
 
 export async function runPublish(datasetId: string, opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
-  const sessionId = String(opts.session);
   const runtime = await createRuntime(opts, ctx, { server: true });
   try {
+    if (runtime.settings.target === 'powerbi') return (await import('./powerbi.js')).publishOnPowerBi(datasetId, runtime);
+    if (typeof opts.session !== 'string') throw new UsageError('--session <uploadSessionId> is required', { hint: 'the id create or append printed with --no-publish' });
+    const sessionId = opts.session;
     const client = await runtime.connect();
     runtime.reporter.step(`publishing dataset ${datasetId}`);
     await client.publish(datasetId, sessionId, runtime.signal);
@@ -41,6 +44,7 @@ export async function runPublish(datasetId: string, opts: Record<string, unknown
 export async function runStatus(datasetId: string, opts: Record<string, unknown>, ctx: CommandContext): Promise<number> {
   const runtime = await createRuntime(opts, ctx, { server: true });
   try {
+    if (runtime.settings.target === 'powerbi') return await (await import('./powerbi.js')).statusOnPowerBi(datasetId, runtime);
     const client = await runtime.connect();
     const definition = await client.getDataset(datasetId, runtime.signal);
     let publication: (PublishStatus & { state: 'published' | 'running' | 'failed' }) | undefined;
