@@ -31,3 +31,11 @@ export interface TableSource {
   /** Releases temporary files (a spooled stdin). Safe to call twice. */
   close(): Promise<void>;
 }
+
+/**
+ * The text tokens that mean NULL for this source. Typed sources (Parquet) hand over real NULLs,
+ * so a string such as "NA" in them is data, never a NULL token.
+ */
+export function nullTokensFor(source: Pick<TableSource, 'declaredTypes'>, tokens: readonly string[]): readonly string[] {
+  return source.declaredTypes ? [] : tokens;
+}
