@@ -18,6 +18,7 @@ import type { RoleOverrides } from '../schema/roles.js';
 import type { WireType } from '../schema/types.js';
 import { DEFAULT_NULL_TOKENS } from '../schema/values.js';
 import { openCsvSource } from '../sources/csv.js';
+import { excludeColumns } from '../sources/exclude.js';
 import { parseDelimiterOption, parseQuoteOption } from '../sources/csv-dialect.js';
 import { MstrClient } from '../targets/mstr/client.js';
 import type { PowerBiClient } from '../targets/powerbi/client.js';
@@ -314,21 +315,45 @@ async function pickProject(client: MstrClient, resolved: ResolvedSettings, signa
   return match.id;
 }
 
-/** Opens each input as a table source. */
-export async function openInputSources(specs: readonly InputSpec[], runtime: Runtime): Promise<NamedSource[]> {
+/**
+ * Opens each input as a table source: Parquet by --format or by its .parquet/.pq extension, CSV
+ * otherwise; `--exclude` columns are left out of every input that has them.
+ */
+export async function openInputSources(specs: readonly InputSpec[], runtime: Runtime, opts: Record<string, unknown> = {}): Promise<NamedSource[]> {
   const opened: NamedSource[] = [];
+  const exclude = new Set(asList(opts.exclude));
+  const seen = new Set<string>();
   try {
     for (const spec of specs) {
-      if (/\.(parquet|pq)$/i.test(spec.path)) {
-        throw new InputError('INPUT_READ', 'Parquet input is not supported yet; convert the file to CSV', { location: { file: spec.path } });
+      const format = opts.format === 'csv' || opts.format === 'parquet' ? opts.format : /\.(parquet|pq)$/i.test(spec.path) ? 'parquet' : 'csv';
+      if (format === 'parquet') {
+        // Loaded on demand: CSV runs never pay for the Parquet decoder.
+        const { openParquetSource } = await import('../sources/parquet.js');
+        const source = await openParquetSource(spec.path, {
+          exclude: [...exclude],
+          unknownExclude: 'ignore',
+          binaryAsString: opts.binaryAsString === true,
+          stdin: runtime.io.stdin,
+          onWarning: (message) => runtime.reporter.warn(message),
+        });
+        for (const name of source.fileColumns) seen.add(name);
+        opened.push({ table: tableNameOf(spec), source });
+        continue;
       }
-      const source = await openCsvSource(spec.path, {
+      const csv = await openCsvSource(spec.path, {
         header: runtime.settings.header,
         ...(runtime.settings.delimiter !== undefined ? { delimiter: runtime.settings.delimiter } : {}),
         ...(runtime.settings.quote !== undefined ? { quote: runtime.settings.quote } : {}),
         stdin: runtime.io.stdin,
       });
-      opened.push({ table: tableNameOf(spec), source });
+      for (const name of csv.columns) seen.add(name);
+      opened.push({ table: tableNameOf(spec), source: exclude.size > 0 ? excludeColumns(csv, exclude) : csv });
+    }
+    const unknown = [...exclude].filter((name) => !seen.has(name));
+    if (unknown.length > 0) {
+      throw new UsageError(`--exclude ${unknown.map((n) => JSON.stringify(n)).join(', ')}: no input has such a column`, {
+        hint: `columns: ${[...seen].join(', ')}`,
+      });
     }
     return opened;
   } catch (error) {

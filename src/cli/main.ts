@@ -113,7 +113,10 @@ function addCsvOptions(command: Command): Command {
     .option('--type <column=TYPE>', 'force a column type: STRING INTEGER BIGINTEGER DOUBLE BIGDECIMAL BOOL DATE TIME DATETIME (repeatable)', collect, [])
     .option('--schema <file>', 'JSON file of column types and roles: {"columns": {"zip": "STRING", "amount": {"type": "BIGDECIMAL", "role": "metric"}}}')
     .option('--attribute <column>', 'make this column an attribute (repeatable)', collect, [])
-    .option('--metric <column>', 'make this numeric column a metric (repeatable)', collect, []);
+    .option('--metric <column>', 'make this numeric column a metric (repeatable)', collect, [])
+    .addOption(new Option('--format <format>', 'input format (default: .parquet and .pq files are Parquet, others CSV)').choices(['csv', 'parquet']))
+    .option('--exclude <column>', 'leave this column out of every input that has it (repeatable)', collect, [])
+    .option('--binary-as-string', 'read Parquet BINARY columns without a logical type as UTF-8 text');
 }
 
 function addLoadOptions(command: Command): Command {

@@ -3,6 +3,7 @@
 // under the documented limits, resending a batch after a 429 or an expired token. Power BI has no
 // transactions, so a failure says exactly how many rows of this run the dataset holds.
 
+import { nullTokensFor } from '../sources/types.js';
 import { InputError, InternalError, InterruptedError, PartialUploadError, RemoteError, UsageError, isMstrPushError } from '../errors.js';
 import type { ColumnSchema, WireType } from '../schema/types.js';
 import type { TableSource } from '../sources/types.js';
@@ -254,7 +255,7 @@ async function planTables(tables: readonly PowerBiLoadTable[], settings: PowerBi
   const plans: TablePlan[] = [];
   for (const table of tables) {
     const { source } = table;
-    const serialize = createPowerBiRowSerializer(table.columns, { nullTokens: settings.nullTokens, file: source.displayName });
+    const serialize = createPowerBiRowSerializer(table.columns, { nullTokens: nullTokensFor(source, settings.nullTokens), file: source.displayName });
     const batcher = new RowsBatcher({ maxRows, maxBytes, buildBodies: false, file: source.displayName });
     const plan: TablePlan = { table: table.table, file: source.displayName, rows: 0, batches: [] };
     let bytesRead = 0;
@@ -452,7 +453,7 @@ async function pushTable(run: Run, table: PowerBiLoadTable, state: TableProgress
   const { settings } = run;
   const { progress, signal } = settings;
   const { source } = table;
-  const serialize = createPowerBiRowSerializer(table.columns, { nullTokens: settings.nullTokens, file: source.displayName });
+  const serialize = createPowerBiRowSerializer(table.columns, { nullTokens: nullTokensFor(source, settings.nullTokens), file: source.displayName });
   const batcher = new RowsBatcher({ maxRows: run.maxRows, maxBytes: run.maxBytes, file: source.displayName });
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;

@@ -4,6 +4,7 @@
 import { createSchemaInferrer } from '../schema/infer.js';
 import type { ColumnSchema, WireType } from '../schema/types.js';
 import type { RoleOverrides } from '../schema/roles.js';
+import { nullTokensFor } from '../sources/types.js';
 import type { TableSource } from '../sources/types.js';
 import type { ProgressSink } from './progress.js';
 
@@ -28,7 +29,7 @@ export interface ScanResult {
 export async function scanTable(options: ScanOptions): Promise<ScanResult> {
   const { source, progress } = options;
   const inferrer = createSchemaInferrer(source.columns, {
-    nullTokens: options.nullTokens,
+    nullTokens: nullTokensFor(source, options.nullTokens),
     typeOverrides: options.typeOverrides,
     file: source.displayName,
     ...(source.declaredTypes ? { declaredTypes: source.declaredTypes } : {}),

@@ -6,6 +6,7 @@ import { ChunkBuilder } from '../chunker/chunk.js';
 import type { Chunk } from '../chunker/chunk.js';
 import { createRowSerializer } from '../chunker/serialize.js';
 import type { WireType } from '../schema/types.js';
+import { nullTokensFor } from '../sources/types.js';
 import type { TableSource } from '../sources/types.js';
 import type { ProgressSink } from './progress.js';
 
@@ -41,7 +42,7 @@ export async function uploadTable(options: UploadTableOptions): Promise<UploadTa
   const { source, table, progress, signal } = options;
   const serialize = createRowSerializer(
     source.columns.map((name, i) => ({ name, type: options.types[i] ?? 'STRING' })),
-    { nullTokens: options.nullTokens, file: source.displayName },
+    { nullTokens: nullTokensFor(source, options.nullTokens), file: source.displayName },
   );
   const skipRows = options.skipRows ?? 0;
   const builder = new ChunkBuilder(options.chunkSize, { file: source.displayName, firstIndex: (options.skipChunks ?? 0) + 1 });

@@ -231,6 +231,26 @@ describe('tty reporter', () => {
     expect(process.listenerCount('exit')).toBe(exitListeners);
   });
 
+  it('shows a rate-limit pause and until when on the bar in place of the ETA, and the ETA again after it', async () => {
+    const clock = manualClock();
+    const { r, stream } = await ttyReporter(clock.now);
+    r.startTable({ table: 'sales', file: 'sales.csv', totalBytes: 1e6, pass: 'upload' });
+    clock.set(2000);
+    r.progress({ bytesRead: 5e5, rows: 20_000, chunksSent: 2, bytesSent: 5e5 });
+    const until = new Date(2026, 10, 22, 14, 3, 5).getTime();
+    clock.set(until - 30_000);
+    r.waiting?.({ until, reason: '120 POST rows requests per minute per dataset' });
+    await sleep(300);
+    const waitingBar = stream.plain.split('\n').reverse().find((l) => l.startsWith('sales'));
+    expect(waitingBar).toContain('rate limit: until 14:03:05');
+    expect(waitingBar).not.toContain('ETA');
+    expect(stream.plain).toContain('mstrpush: waiting for the rate limit until 14:03:05 (at most 120 POST rows requests per minute per dataset)');
+    r.waiting?.(undefined);
+    await sleep(300);
+    expect(stream.plain.split('\n').reverse().find((l) => l.startsWith('sales'))).toContain('ETA');
+    r.close();
+  });
+
   it('shows bytes and rows without a bar, percentage or ETA when the size is unknown', async () => {
     const clock = manualClock();
     const { r, stream } = await ttyReporter(clock.now);

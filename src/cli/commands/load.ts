@@ -30,7 +30,7 @@ export async function runCreate(files: string[], opts: Record<string, unknown>, 
   try {
     if (runtime.settings.target === 'powerbi') return await (await import('./powerbi.js')).createOnPowerBi(specs, name, opts, runtime);
     const client = await runtime.connect();
-    const sources = await openInputSources(specs, runtime);
+    const sources = await openInputSources(specs, runtime, opts);
     try {
       const run = await openRun({ command: 'create', runtime, client, opts, dataset: name, policy: 'replace', sources, argv: ctx.argv });
       if (run.publishing) return runtime.emit(asOutput(await finishPublication(runtime, client, run, 'create')));
@@ -95,6 +95,7 @@ export async function runAppend(datasetId: string, files: string[], opts: Record
     const sources = await openInputSources(
       specs.map((s, i) => ({ ...s, table: targets[i]! })),
       runtime,
+      opts,
     );
     try {
       const run = await openRun({ command: 'append', runtime, client, opts, dataset: datasetId, policy, sources, argv: ctx.argv });

@@ -36,7 +36,7 @@ function pushSettings(runtime: Runtime): PowerBiPushSettings {
 export async function createOnPowerBi(specs: readonly InputSpec[], name: string, opts: Record<string, unknown>, runtime: Runtime): Promise<number> {
   refuseSessionFlags(opts);
   const client = await runtime.connectPowerBi();
-  const sources = await openInputSources(specs, runtime);
+  const sources = await openInputSources(specs, runtime, opts);
   try {
     const scanned = await scanInputs(sources, await readSchemaOverrides(opts, runtime, sources), runtime);
     const result = await runPowerBiCreate(
@@ -64,6 +64,7 @@ export async function appendOnPowerBi(datasetId: string, specs: readonly InputSp
   const sources = await openInputSources(
     specs.map((s, i) => ({ ...s, table: targets[i]! })),
     runtime,
+    opts,
   );
   try {
     const user = await readSchemaOverrides(opts, runtime, sources);

@@ -11,7 +11,7 @@ export async function runSchema(files: string[], opts: Record<string, unknown>, 
   checkInputSpecs(specs);
   const runtime = await createRuntime(opts, ctx, { server: false });
   try {
-    const sources = await openInputSources(specs, runtime);
+    const sources = await openInputSources(specs, runtime, opts);
     try {
       const scanned = await scanInputs(sources, await readSchemaOverrides(opts, runtime, sources), runtime);
       const tables = scanned.map(({ named, scan }) => ({

@@ -20,15 +20,31 @@ const SHOW_CURSOR = '\u001b[?25h';
 // Room left for "  [", "] " and a typical counter tail ("45% | 1.2/2.7 GB | 3,400,000 rows | ...").
 const TAIL_RESERVE = 72;
 
-function renderBarLine(f: TableFigures, labelWidth: number, maxWidth: number): string {
+/** A pause for a server rate limit, shown on the bar in place of the ETA. */
+interface RateWait {
+  until: number;
+  reason: string;
+}
+
+function clockTime(epochMs: number): string {
+  return new Date(epochMs).toTimeString().slice(0, 8);
+}
+
+// Pauses shorter than this are routine pacing: they show on the bar but get no line of their own.
+const NOTICEABLE_WAIT_MS = 2000;
+
+function renderBarLine(f: TableFigures, labelWidth: number, maxWidth: number, wait?: RateWait): string {
   const label = f.label.padEnd(labelWidth);
   const parts: string[] = [];
   if (f.totalBytes !== undefined) parts.push(`${f.percent ?? 0}%`, formatBytesOf(f.bytesRead, f.totalBytes));
   else parts.push(formatBytes(f.bytesRead));
   parts.push(countOf(f.rows, 'row'));
   if (f.pass === 'upload') parts.push(countOf(f.chunksSent, 'chunk'));
-  if (f.bytesPerSec !== undefined) parts.push(`${formatBytes(f.bytesPerSec)}/s`);
+  const paused = wait !== undefined && !f.done;
+  // While paused the rate means nothing; the room goes to when sending resumes.
+  if (f.bytesPerSec !== undefined && !paused) parts.push(`${formatBytes(f.bytesPerSec)}/s`);
   if (f.done) parts.push(`done in ${formatDuration(f.elapsedMs / 1000)}`);
+  else if (paused) parts.push(`rate limit: until ${clockTime(wait.until)}`);
   else if (f.etaSeconds !== undefined) parts.push(`ETA ${formatDuration(f.etaSeconds)}`);
   const tail = parts.join(' | ');
   // Without a size there is nothing to fill a bar with; the counters alone still show movement.
@@ -74,6 +90,7 @@ export function createTtyReporter(o: TtyReporterOptions): Reporter {
   let current: TableTracker | undefined;
   let labelWidth = 0;
   let closed = false;
+  let rateWait: RateWait | undefined;
 
   // A crash that skips close() must not leave the user's terminal without a cursor; ora restores
   // its own, this covers the bars. Signals stay with the CLI (it aborts and then closes us).
@@ -94,7 +111,7 @@ export function createTtyReporter(o: TtyReporterOptions): Reporter {
       forceRedraw: true,
       gracefulExit: false,
       format: (_options, params, payload: { tracker: TableTracker }) =>
-        renderBarLine(payload.tracker.figures(now()), labelWidth, params.maxWidth),
+        renderBarLine(payload.tracker.figures(now()), labelWidth, params.maxWidth, payload.tracker === current ? rateWait : undefined),
     });
     process.once('exit', restoreCursorOnExit);
     return bars;
@@ -165,6 +182,12 @@ export function createTtyReporter(o: TtyReporterOptions): Reporter {
       current.finish(final, now());
       current = undefined;
       endBars();
+    },
+    waiting(wait) {
+      rateWait = wait;
+      if (!closed && wait !== undefined && wait.until - now() >= NOTICEABLE_WAIT_MS) {
+        emitLine(`waiting for the rate limit until ${clockTime(wait.until)} (at most ${wait.reason})`);
+      }
     },
     warn(line) {
       if (closed) stream.write(`${LINE_TAG}${line}\n`);
