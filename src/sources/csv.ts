@@ -1,18 +1,16 @@
 // CSV input: a file, a .csv.gz, or stdin spooled to a temp file, read as batches of raw string
 // rows. Every pass streams from disk, so memory holds one read chunk and one batch at a time.
 
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { pipeline as pipelineCallback } from 'node:stream';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 
-import { InputError, UsageError, isMstrPushError } from '../errors.js';
+import { InputError, isMstrPushError } from '../errors.js';
 import type { RawCell } from '../schema/types.js';
 import { DIALECT_SAMPLE_CHARS, detectDialect } from './csv-dialect.js';
+import { fileError, messageOf, openInputFile, removeSpool } from './input-file.js';
 import { CsvTokenizer } from './csv-tokenizer.js';
 import type { CsvDialect, CsvRecord } from './csv-tokenizer.js';
 import type { RowBatch, TableSource } from './types.js';
@@ -64,23 +62,14 @@ interface TextPiece {
  * INPUT_READ, INPUT_EMPTY, INPUT_PARSE or INPUT_SCHEMA (duplicate header names).
  */
 export async function openCsvSource(path: string, options: CsvSourceOptions): Promise<CsvTableSource> {
-  const isStdin = path === '-';
-  const displayName = options.displayName ?? (isStdin ? 'stdin' : path);
-  let spoolDir: string | undefined;
+  const file = await openInputFile(path, {
+    displayName: options.displayName,
+    stdin: options.stdin,
+    spoolName: 'stdin',
+    pipeHint: 'pipe data in, for example: cat data.csv | mstrpush ... -',
+  });
+  const { filePath, size, displayName, spoolDir } = file;
   try {
-    let filePath = path;
-    if (isStdin) {
-      const stdin = options.stdin ?? process.stdin;
-      if ((stdin as { isTTY?: boolean }).isTTY === true) {
-        throw new UsageError('the input is - (stdin), but stdin is a terminal', {
-          hint: 'pipe data in, for example: cat data.csv | mstrpush ... -',
-        });
-      }
-      spoolDir = await mkdtemp(join(tmpdir(), 'mstrpush-stdin-'));
-      filePath = join(spoolDir, 'stdin');
-      await spool(stdin, filePath, displayName);
-    }
-    const size = await statInput(filePath, displayName);
     const input: InputFile = {
       path: filePath,
       gzip: path.toLowerCase().endsWith('.gz') || (await hasGzipMagic(filePath, displayName)),
@@ -99,7 +88,7 @@ export async function openCsvSource(path: string, options: CsvSourceOptions): Pr
       spoolDir,
     });
   } catch (err) {
-    if (spoolDir !== undefined) await rm(spoolDir, { recursive: true, force: true });
+    await removeSpool(spoolDir);
     throw err;
   }
 }
@@ -329,27 +318,6 @@ function withoutBom(bytes: Buffer, displayName: string): Buffer {
   return bytes;
 }
 
-async function spool(stdin: NodeJS.ReadableStream, target: string, displayName: string): Promise<void> {
-  try {
-    await pipeline(stdin, createWriteStream(target));
-  } catch (err) {
-    throw new InputError('INPUT_READ', `cannot read ${displayName}: ${messageOf(err)}`, { cause: err });
-  }
-}
-
-async function statInput(path: string, displayName: string): Promise<number> {
-  let info;
-  try {
-    info = await stat(path);
-  } catch (err) {
-    throw fileError(err, path, displayName);
-  }
-  if (info.isDirectory()) {
-    throw new InputError('INPUT_READ', `${displayName} is a directory, not a file`);
-  }
-  return info.size;
-}
-
 async function hasGzipMagic(path: string, displayName: string): Promise<boolean> {
   try {
     const handle = await open(path, 'r');
@@ -364,20 +332,6 @@ async function hasGzipMagic(path: string, displayName: string): Promise<boolean>
   }
 }
 
-function fileError(err: unknown, path: string, displayName: string): InputError {
-  const code = (err as { code?: unknown }).code;
-  if (code === 'ENOENT') {
-    return new InputError('INPUT_NOT_FOUND', `file not found: ${path}`, { cause: err });
-  }
-  if (code === 'EACCES' || code === 'EPERM') {
-    return new InputError('INPUT_READ', `cannot read ${displayName}: permission denied`, { cause: err });
-  }
-  if (code === 'EISDIR') {
-    return new InputError('INPUT_READ', `${displayName} is a directory, not a file`, { cause: err });
-  }
-  return new InputError('INPUT_READ', `cannot read ${displayName}: ${messageOf(err)}`, { cause: err });
-}
-
 function readError(err: unknown, input: InputFile): unknown {
   if (isMstrPushError(err)) return err;
   const code = (err as { code?: unknown }).code;
@@ -390,6 +344,3 @@ function readError(err: unknown, input: InputFile): unknown {
   return fileError(err, input.path, input.displayName);
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

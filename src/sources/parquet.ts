@@ -2,12 +2,8 @@
 // hyparquet, so memory follows the largest row group and not the file. Values are turned into
 // exact wire text by parquet-values.ts (decimals digit for digit, timestamps to the nanosecond).
 
-import { createWriteStream } from 'node:fs';
-import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 
 import { parquetMetadataAsync, parquetScan, parquetSchema } from 'hyparquet';
@@ -16,6 +12,7 @@ import { compressors as bundledCompressors } from 'hyparquet-compressors';
 
 import { InputError, UsageError, isMstrPushError } from '../errors.js';
 import type { RawCell, WireType } from '../schema/types.js';
+import { fileError, messageOf, openInputFile, removeSpool } from './input-file.js';
 import { planParquetColumns } from './parquet-schema.js';
 import type { ParquetColumnPlan, RefusedParquetColumn } from './parquet-schema.js';
 import { ParquetValueError, createCellConverter } from './parquet-values.js';
@@ -101,27 +98,17 @@ const COMPRESSORS: Compressors = {
  * not excluded, duplicate names), or UsageError for an `exclude` naming no column.
  */
 export async function openParquetSource(path: string, options: ParquetSourceOptions = {}): Promise<ParquetTableSource> {
-  const isStdin = path === '-';
-  const displayName = options.displayName ?? (isStdin ? 'stdin' : path);
-  let spoolDir: string | undefined;
+  const { filePath, size, displayName, spoolDir } = await openInputFile(path, {
+    displayName: options.displayName,
+    stdin: options.stdin,
+    spoolName: 'stdin.parquet',
+    pipeHint: 'pipe data in, for example: cat data.parquet | mstrpush ... - --format parquet',
+  });
   try {
-    let filePath = path;
-    if (isStdin) {
-      const stdin = options.stdin ?? process.stdin;
-      if ((stdin as { isTTY?: boolean }).isTTY === true) {
-        throw new UsageError('the input is - (stdin), but stdin is a terminal', {
-          hint: 'pipe data in, for example: cat data.parquet | mstrpush ... - --format parquet',
-        });
-      }
-      spoolDir = await mkdtemp(join(tmpdir(), 'mstrpush-stdin-'));
-      filePath = join(spoolDir, 'stdin.parquet');
-      await spool(stdin, filePath, displayName);
-    }
-    const size = await statInput(filePath, displayName);
     const metadata = await readMetadata(filePath, size, displayName);
     return buildSource(filePath, size, metadata, displayName, options, spoolDir);
   } catch (err) {
-    if (spoolDir !== undefined) await rm(spoolDir, { recursive: true, force: true });
+    await removeSpool(spoolDir);
     throw err;
   }
 }
@@ -451,12 +438,6 @@ async function readMetadata(filePath: string, size: number, displayName: string)
   }
 }
 
-function messageOf(err: unknown): string {
-  // Not instanceof: errors from another realm (a VM context, a worker) are Errors too.
-  const message = typeof err === 'object' && err !== null ? (err as { message?: unknown }).message : undefined;
-  return typeof message === 'string' ? message : String(err);
-}
-
 /** Any failure of the library reading `part`: a clear INPUT_READ naming the file, never a bare TypeError. */
 function damaged(err: unknown, displayName: string, part: string): unknown {
   if (isMstrPushError(err)) return err;
@@ -490,30 +471,3 @@ function damaged(err: unknown, displayName: string, part: string): unknown {
   });
 }
 
-async function spool(stdin: NodeJS.ReadableStream, target: string, displayName: string): Promise<void> {
-  try {
-    await pipeline(stdin, createWriteStream(target));
-  } catch (err) {
-    throw new InputError('INPUT_READ', `cannot read ${displayName}: ${messageOf(err)}`, { cause: err });
-  }
-}
-
-async function statInput(path: string, displayName: string): Promise<number> {
-  let info;
-  try {
-    info = await stat(path);
-  } catch (err) {
-    throw fileError(err, path, displayName);
-  }
-  if (info.isDirectory()) throw new InputError('INPUT_READ', `${displayName} is a directory, not a file`);
-  return info.size;
-}
-
-function fileError(err: unknown, path: string, displayName: string): InputError {
-  const code = (err as { code?: unknown }).code;
-  if (code === 'ENOENT') return new InputError('INPUT_NOT_FOUND', `file not found: ${path}`, { cause: err });
-  if (code === 'EACCES' || code === 'EPERM') {
-    return new InputError('INPUT_READ', `cannot read ${displayName}: permission denied`, { cause: err });
-  }
-  return new InputError('INPUT_READ', `cannot read ${displayName}: ${messageOf(err)}`, { cause: err });
-}
