@@ -13,6 +13,7 @@ import { DIALECT_SAMPLE_CHARS, detectDialect } from './csv-dialect.js';
 import { fileError, messageOf, openInputFile, removeSpool } from './input-file.js';
 import { CsvTokenizer } from './csv-tokenizer.js';
 import type { CsvDialect, CsvRecord } from './csv-tokenizer.js';
+import { duplicateNames } from './types.js';
 import type { RowBatch, TableSource } from './types.js';
 
 export interface CsvSourceOptions {
@@ -225,16 +226,11 @@ async function readHead(
 
 function headerNames(first: CsvRecord, displayName: string): string[] {
   const names = first.fields.map((name, i) => (name === '' ? `column_${i + 1}` : name));
-  const seen = new Set<string>();
-  const duplicates = new Set<string>();
-  for (const name of names) {
-    if (seen.has(name)) duplicates.add(name);
-    seen.add(name);
-  }
-  if (duplicates.size > 0) {
-    const list = [...duplicates].map((name) => JSON.stringify(name)).join(', ');
+  const duplicates = duplicateNames(names);
+  if (duplicates.length > 0) {
+    const list = duplicates.map((name) => JSON.stringify(name)).join(', ');
     throw new InputError('INPUT_SCHEMA', `duplicate column names in the header: ${list}`, {
-      location: { file: displayName, line: first.line, value: [...duplicates].join(', ') },
+      location: { file: displayName, line: first.line, value: duplicates.join(', ') },
       hint: 'rename the columns so each name is unique, or pass --no-header if the first line is data',
     });
   }

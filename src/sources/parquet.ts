@@ -17,6 +17,7 @@ import { planParquetColumns } from './parquet-schema.js';
 import type { ParquetColumnPlan, RefusedParquetColumn } from './parquet-schema.js';
 import { ParquetValueError, createCellConverter } from './parquet-values.js';
 import type { ParquetCellConverter } from './parquet-values.js';
+import { duplicateNames } from './types.js';
 import type { RowBatch, TableSource } from './types.js';
 
 export interface ParquetSourceOptions {
@@ -153,16 +154,11 @@ function buildSource(
 }
 
 function checkDuplicates(names: readonly string[], displayName: string): void {
-  const seen = new Set<string>();
-  const duplicates = new Set<string>();
-  for (const name of names) {
-    if (seen.has(name)) duplicates.add(name);
-    seen.add(name);
-  }
-  if (duplicates.size > 0) {
-    const list = [...duplicates].map((n) => JSON.stringify(n)).join(', ');
+  const duplicates = duplicateNames(names);
+  if (duplicates.length > 0) {
+    const list = duplicates.map((n) => JSON.stringify(n)).join(', ');
     throw new InputError('INPUT_SCHEMA', `duplicate column names: ${list}`, {
-      location: { file: displayName, value: [...duplicates].join(', ') },
+      location: { file: displayName, value: duplicates.join(', ') },
       hint: 'write the file again with unique column names',
     });
   }

@@ -39,3 +39,14 @@ export interface TableSource {
 export function nullTokensFor(source: Pick<TableSource, 'declaredTypes'>, tokens: readonly string[]): readonly string[] {
   return source.declaredTypes ? [] : tokens;
 }
+
+/** Names that occur more than once, each listed once, in order of their second occurrence. */
+export function duplicateNames(names: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) duplicates.add(name);
+    seen.add(name);
+  }
+  return [...duplicates];
+}

@@ -3,9 +3,11 @@
 // contract is UNCONFIRMED unless a switch says otherwise, and fails chosen requests by fault rule.
 
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { closeServer, decodeUtf8, header, isJsonMediaType, mediaType, readBody } from '../http-plumbing.js';
+import type { ReadBody } from '../http-plumbing.js';
 import { isJsonNumber, parseStrictJson } from '../json-strict.js';
 import type { StrictJsonValue } from '../json-strict.js';
 import { ApiError, invalidInput, notFound } from './api-error.js';
@@ -81,39 +83,10 @@ export async function startMstrEmulator(options: MstrEmulatorOptions = {}): Prom
   };
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeAllConnections();
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Request plumbing
 
-interface ReadBody {
-  bytes: Buffer;
-  tooLarge: boolean;
-}
-
-// Always reads the whole body, so the connection stays usable and the client sees the answer
-// instead of a reset; past the limit the bytes are counted and dropped.
-function readBody(req: IncomingMessage, maxBytes: number): Promise<ReadBody> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? '0');
-    let tooLarge = Number.isFinite(declared) && declared > maxBytes;
-    let received = 0;
-    const parts: Buffer[] = [];
-    req.on('data', (part: Buffer) => {
-      received += part.length;
-      if (received > maxBytes) tooLarge = true;
-      if (tooLarge) parts.length = 0;
-      else parts.push(part);
-    });
-    req.on('end', () => resolve({ bytes: tooLarge ? Buffer.alloc(0) : Buffer.concat(parts), tooLarge }));
-    req.on('error', reject);
-  });
-}
 
 const NO_CACHE_HEADERS = {
   'Cache-Control': 'no-cache, no-store, max-age=0, must-revalidate',
@@ -163,10 +136,6 @@ function send(res: ServerResponse, answer: Answer): void {
   res.end(text);
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
 function cookie(req: IncomingMessage, name: string): string | undefined {
   for (const part of (header(req, 'cookie') ?? '').split(';')) {
@@ -176,32 +145,20 @@ function cookie(req: IncomingMessage, name: string): string | undefined {
   return undefined;
 }
 
-function mediaType(req: IncomingMessage): { type: string; charset: string | undefined } {
-  const [type = '', ...params] = (header(req, 'content-type') ?? '').split(';');
-  const charsetParam = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('charset='));
-  return { type: type.trim().toLowerCase(), charset: charsetParam?.slice('charset='.length).replace(/"/g, '') };
-}
 
 function unsupportedMediaType(expected: string): ApiError {
   return new ApiError(415, 'ERR006', `Content-Type must be ${expected}`);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
 function bodyText(bytes: Buffer): string {
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    throw invalidInput('Request body is not valid UTF-8');
-  }
+  const text = decodeUtf8(bytes);
+  if (text === undefined) throw invalidInput('Request body is not valid UTF-8');
+  return text;
 }
 
 // JSON bodies need `Content-Type: application/json` (charset, if given, utf-8), else 415.
 function jsonBody(req: IncomingMessage, bytes: Buffer): StrictJsonValue {
-  const { type, charset } = mediaType(req);
-  if (type !== 'application/json' || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
-    throw unsupportedMediaType('application/json');
-  }
+  if (!isJsonMediaType(req)) throw unsupportedMediaType('application/json');
   if (bytes.length === 0) throw invalidInput('Request body is required');
   try {
     return parseStrictJson(bodyText(bytes));

@@ -5,8 +5,10 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeServer, decodeUtf8, header, isJsonMediaType, mediaType, readBody } from '../http-plumbing.js';
+import type { ReadBody } from '../http-plumbing.js';
 import { parseStrictJson } from '../json-strict.js';
 import type { StrictJsonValue } from '../json-strict.js';
 import { resolveOptions } from './options.js';
@@ -58,39 +60,10 @@ export async function startPowerBiEmulator(options: PowerBiEmulatorOptions = {})
   return { apiUrl: `${origin}${API_BASE}`, authorityUrl: origin, port, state, close: () => closeServer(server) };
 }
 
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    server.closeAllConnections();
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // Plumbing
 
-interface ReadBody {
-  bytes: Buffer;
-  size: number;
-  tooLarge: boolean;
-}
-
-// Reads the whole body so the client sees the answer instead of a reset; past the limit the
-// bytes are only counted.
-function readBody(req: IncomingMessage, maxBytes: number): Promise<ReadBody> {
-  return new Promise((resolve, reject) => {
-    let size = 0;
-    let tooLarge = false;
-    const parts: Buffer[] = [];
-    req.on('data', (part: Buffer) => {
-      size += part.length;
-      if (size > maxBytes) tooLarge = true;
-      if (tooLarge) parts.length = 0;
-      else parts.push(part);
-    });
-    req.on('end', () => resolve({ bytes: tooLarge ? Buffer.alloc(0) : Buffer.concat(parts), size, tooLarge }));
-    req.on('error', reject);
-  });
-}
 
 function send(res: ServerResponse, status: number, body: object | undefined, headers: Record<string, string> = {}): void {
   const text = body === undefined ? '' : JSON.stringify(body);
@@ -103,30 +76,14 @@ function send(res: ServerResponse, status: number, body: object | undefined, hea
   res.end(text);
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
 
-function mediaType(req: IncomingMessage): { type: string; charset: string | undefined } {
-  const [type = '', ...params] = (header(req, 'content-type') ?? '').split(';');
-  const charset = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('charset='));
-  return { type: type.trim().toLowerCase(), charset: charset?.slice('charset='.length).replace(/"/g, '') };
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function jsonBody(req: IncomingMessage, bytes: Buffer): StrictJsonValue {
-  const { type, charset } = mediaType(req);
-  if (type !== 'application/json' || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
+  if (!isJsonMediaType(req)) {
     throw new PbiApiError(415, { error: { code: 'UnsupportedMediaType', message: 'Content-Type must be application/json' } }, 'unsupported media type');
   }
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw badRequest('The request body is not valid UTF-8.', 'request');
-  }
+  const text = decodeUtf8(bytes);
+  if (text === undefined) throw badRequest('The request body is not valid UTF-8.', 'request');
   try {
     return parseStrictJson(text);
   } catch (error) {
@@ -500,12 +457,9 @@ function token(call: Call, tenant: string): number {
   if (mediaType(req).type !== 'application/x-www-form-urlencoded') {
     throw tokenError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
   }
-  let form: URLSearchParams;
-  try {
-    form = new URLSearchParams(utf8.decode(call.body.bytes));
-  } catch {
-    throw tokenError(400, 'invalid_request', 900144, 'The request body is not valid UTF-8.');
-  }
+  const text = decodeUtf8(call.body.bytes);
+  if (text === undefined) throw tokenError(400, 'invalid_request', 900144, 'The request body is not valid UTF-8.');
+  const form = new URLSearchParams(text);
   const grantType = form.get('grant_type');
   if (grantType === null) throw tokenError(400, 'invalid_request', 900144, "The request body must contain the following parameter: 'grant_type'.");
   if (grantType !== 'client_credentials') throw tokenError(400, 'unsupported_grant_type', 70003, `The app requested an unsupported grant type '${grantType}'.`);
