@@ -1,6 +1,7 @@
 // The one HTTP client of a run: a dedicated undici Agent, explicit timeouts, every response body
 // consumed, network failures turned into RemoteError with the host and the cause named.
 
+import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
 import { Agent, EnvHttpProxyAgent, request } from 'undici';
 import type { Dispatcher } from 'undici';
@@ -9,11 +10,21 @@ import { redactText } from './redact.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/**
+ * A request body sent in pieces and made again for each attempt, so a retry resends the same
+ * bytes without the whole body ever being held in memory at once.
+ */
+export interface StreamedBody {
+  /** Total bytes over all pieces; sent as Content-Length. */
+  readonly length: number;
+  pieces(): Iterable<Uint8Array>;
+}
+
 export interface HttpRequest {
   method: HttpMethod;
   url: string;
   headers?: Record<string, string>;
-  body?: Buffer | string;
+  body?: Buffer | string | StreamedBody;
   signal?: AbortSignal;
 }
 
@@ -59,11 +70,18 @@ export class HttpClient {
   async send(req: HttpRequest): Promise<HttpResponse> {
     const started = performance.now();
     const headers: Record<string, string> = { 'user-agent': this.#options.userAgent ?? 'mstrpush', ...req.headers };
+    let requestBody: Buffer | string | Readable | null = null;
+    if (typeof req.body === 'string' || Buffer.isBuffer(req.body)) {
+      requestBody = req.body;
+    } else if (req.body !== undefined) {
+      headers['content-length'] = String(req.body.length);
+      requestBody = Readable.from(req.body.pieces(), { objectMode: false });
+    }
     try {
       const response = await request(req.url, {
         method: req.method,
         headers,
-        body: req.body ?? null,
+        body: requestBody,
         dispatcher: this.#dispatcher,
         signal: req.signal ?? null,
       });

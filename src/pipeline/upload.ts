@@ -4,10 +4,10 @@
 
 import { ChunkBuilder } from '../chunker/chunk.js';
 import type { Chunk } from '../chunker/chunk.js';
-import { createRowSerializer } from '../chunker/serialize.js';
+import { encodeRowBatches } from '../chunker/encode-rows.js';
 import type { WireType } from '../schema/types.js';
 import { nullTokensFor } from '../sources/types.js';
-import type { TableSource } from '../sources/types.js';
+import type { EncodedBatch, TableSource } from '../sources/types.js';
 import type { ProgressSink } from './progress.js';
 
 export interface ChunkSender {
@@ -40,13 +40,10 @@ export interface UploadTableResult {
 
 export async function uploadTable(options: UploadTableOptions): Promise<UploadTableResult> {
   const { source, table, progress, signal } = options;
-  const serialize = createRowSerializer(
-    source.columns.map((name, i) => ({ name, type: options.types[i] ?? 'STRING' })),
-    { nullTokens: nullTokensFor(source, options.nullTokens), file: source.displayName },
-  );
   const skipRows = options.skipRows ?? 0;
   const builder = new ChunkBuilder(options.chunkSize, { file: source.displayName, firstIndex: (options.skipChunks ?? 0) + 1 });
-  const stats: UploadTableResult = { rows: 0, chunks: options.skipChunks ?? 0, bytes: 0 };
+  // Rows skipped on resume count as read, as they did when every row passed through here.
+  const stats: UploadTableResult = { rows: skipRows, chunks: options.skipChunks ?? 0, bytes: 0 };
   let bytesRead = 0;
   let confirmedRows = skipRows;
   let inFlight: Promise<void> | undefined;
@@ -60,6 +57,7 @@ export async function uploadTable(options: UploadTableOptions): Promise<UploadTa
       stats.chunks++;
       stats.bytes += chunk.data.length;
       confirmedRows += chunk.rows;
+      builder.recycle(chunk);
       await options.onChunkConfirmed?.({ chunks: chunk.index, nextRow: confirmedRows, nextOffset: offsetAtCut });
       progress.progress({ bytesRead, rows: stats.rows, chunksSent: stats.chunks, bytesSent: stats.bytes });
     });
@@ -69,18 +67,9 @@ export async function uploadTable(options: UploadTableOptions): Promise<UploadTa
 
   progress.startTable({ table, file: source.displayName, totalBytes: source.totalBytes, pass: 'upload' });
   try {
-    let toSkip = skipRows;
-    for await (const batch of source.batches(signal)) {
-      const { rows, lines } = batch;
-      // Rows the server confirmed in an earlier run are read past, not sent again.
-      const first = Math.min(toSkip, rows.length);
-      toSkip -= first;
-      for (let i = first; i < rows.length; i++) {
-        const line = lines[i] ?? 0;
-        const completed = builder.add(serialize(rows[i]!, line), line);
-        if (completed) await dispatch(completed);
-      }
-      stats.rows += rows.length;
+    for await (const batch of encodedRows(options, skipRows)) {
+      for (const completed of builder.addBatch(batch)) await dispatch(completed);
+      stats.rows += batch.rows;
       bytesRead = batch.bytesRead;
       progress.progress({ bytesRead, rows: stats.rows, chunksSent: stats.chunks, bytesSent: stats.bytes });
     }
@@ -94,4 +83,17 @@ export async function uploadTable(options: UploadTableOptions): Promise<UploadTa
   }
   progress.endTable({ bytesRead, rows: stats.rows, chunksSent: stats.chunks, bytesSent: stats.bytes });
   return stats;
+}
+
+// The source's own byte path when it has one, else its rows through the serializer.
+function encodedRows(options: UploadTableOptions, skipRows: number): AsyncIterable<EncodedBatch> {
+  const { source, signal } = options;
+  const encodeOptions = { types: options.types, nullTokens: options.nullTokens, skipRows };
+  if (source.encodedBatches !== undefined) return source.encodedBatches(encodeOptions, signal);
+  const columns = source.columns.map((name, i) => ({ name, type: options.types[i] ?? 'STRING' }));
+  return encodeRowBatches(source.batches(signal), columns, {
+    nullTokens: nullTokensFor(source, options.nullTokens),
+    file: source.displayName,
+    skipRows,
+  });
 }

@@ -52,14 +52,40 @@ export interface SchemaInferrer {
   finish(roleOverrides?: RoleOverrides): InferredColumn[];
   /** Rows folded in so far. */
   readonly rowCount: number;
+  /** The same fold one cell at a time, for sources that read cells as bytes (see CellFold). */
+  readonly cells: CellFold;
+}
+
+/** What the pass does with a column's cells: infer its type, only count NULLs, or check each value. */
+export const CELL_MODE = { INFER: 0, SKIP: 1, CHECK: 2 } as const;
+
+/**
+ * The inferrer's per-cell steps, for a source that classifies cells itself (classifyBytes). Calling
+ * them for every cell of every row, in file order, has the same effect as `add`.
+ */
+export interface CellFold {
+  /** Per column, a CELL_MODE; INFER turns into SKIP once the column can only be STRING. */
+  readonly modes: Uint8Array;
+  /** A NULL cell (null token) in column `c`. */
+  addNull(c: number): void;
+  /** Whether column `c` still wants its example (the first non-null value). */
+  wantsExample(c: number): boolean;
+  setExample(c: number, text: string): void;
+  /** A non-null cell of VALUE_KIND `kind` in an INFER column. */
+  addKind(c: number, kind: number): void;
+  /** Whether a cell of `kind` is valid in CHECK column `c`; if not, throw `valueError`. */
+  conforms(c: number, kind: number): boolean;
+  /** The error for `text` in CHECK column `c`, as `add` throws it. */
+  valueError(c: number, text: string, line: number | undefined): InputError;
+  /** Counts `n` rows whose cells were all folded in. */
+  addRows(n: number): void;
 }
 
 const EXAMPLE_LENGTH = 40;
 
-// What the pass does with a column's cells.
-const MODE_INFER = 0;
-const MODE_SKIP = 1;
-const MODE_CHECK = 2;
+const MODE_INFER = CELL_MODE.INFER;
+const MODE_SKIP = CELL_MODE.SKIP;
+const MODE_CHECK = CELL_MODE.CHECK;
 
 /** Starts a whole-file inference over columns named `columnNames` (in file order). */
 export function createSchemaInferrer(
@@ -113,7 +139,38 @@ export function createSchemaInferrer(
     });
   };
 
+  const setExample = (c: number, cell: string): void => {
+    examples[c] = cell.length > EXAMPLE_LENGTH ? `${cell.slice(0, EXAMPLE_LENGTH)}…` : cell;
+  };
+  const addKind = (c: number, kind: number): void => {
+    const before = kinds[c]!;
+    const after = before | kind;
+    if (after !== before) {
+      kinds[c] = after;
+      // A column that can only be STRING from here on costs nothing more per cell.
+      if (isSettledAsString(after)) modes[c] = MODE_SKIP;
+    }
+  };
+  const conforms = (c: number, kind: number): boolean => (kind & accept[c]!) !== 0 && (kind & reject[c]!) === 0;
+
+  const cells: CellFold = {
+    modes,
+    addNull: (c) => {
+      nullCounts[c]!++;
+    },
+    wantsExample: (c) => examples[c] === undefined,
+    setExample,
+    addKind,
+    conforms,
+    valueError,
+    addRows: (n) => {
+      rowCount += n;
+    },
+  };
+
   return {
+    cells,
+
     add(batch) {
       const rows = batch.rows;
       for (let r = 0; r < rows.length; r++) {
@@ -124,23 +181,12 @@ export function createSchemaInferrer(
             nullCounts[c]!++;
             continue;
           }
-          if (examples[c] === undefined) {
-            examples[c] = cell.length > EXAMPLE_LENGTH ? `${cell.slice(0, EXAMPLE_LENGTH)}…` : cell;
-          }
+          if (examples[c] === undefined) setExample(c, cell);
           const mode = modes[c];
           if (mode === MODE_SKIP) continue;
           const kind = classifyValue(cell);
-          if (mode === MODE_INFER) {
-            const before = kinds[c]!;
-            const after = before | kind;
-            if (after !== before) {
-              kinds[c] = after;
-              // A column that can only be STRING from here on costs nothing more per cell.
-              if (isSettledAsString(after)) modes[c] = MODE_SKIP;
-            }
-          } else if ((kind & accept[c]!) === 0 || (kind & reject[c]!) !== 0) {
-            throw valueError(c, cell, batch.lines[r]);
-          }
+          if (mode === MODE_INFER) addKind(c, kind);
+          else if (!conforms(c, kind)) throw valueError(c, cell, batch.lines[r]);
         }
       }
       rowCount += rows.length;

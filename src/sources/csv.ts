@@ -14,7 +14,12 @@ import { fileError, messageOf, openInputFile, removeSpool } from './input-file.j
 import { CsvTokenizer } from './csv-tokenizer.js';
 import type { CsvDialect, CsvRecord } from './csv-tokenizer.js';
 import { duplicateNames } from './types.js';
-import type { RowBatch, TableSource } from './types.js';
+import type { EncodeOptions, EncodedBatch, RowBatch, ScanIntoOptions, TableSource } from './types.js';
+import type { SchemaInferrer } from '../schema/infer.js';
+import { encodeRowBatches } from '../chunker/encode-rows.js';
+import { CsvByteTokenizer, CsvFastPathExit, byteDialectSupported } from './csv-bytes.js';
+import type { ByteRecordHandler } from './csv-bytes.js';
+import { CsvRowEncoder, byteNullTokensSupported, createCsvCellScanner } from './csv-fast.js';
 
 export interface CsvSourceOptions {
   /** One character; detected from the first 64 KiB when absent. */
@@ -151,6 +156,79 @@ class CsvSource implements CsvTableSource {
     if (rows.length > 0) yield { rows, lines, bytesRead: this.totalBytes };
   }
 
+  async scanInto(inferrer: SchemaInferrer, options: ScanIntoOptions, signal?: AbortSignal): Promise<void> {
+    if (this.bytePathFits(options.nullTokens)) {
+      const tokenizer = new CsvByteTokenizer(this.dialect, this.columns.length, { maxRecordBytes: this.init.maxRecordChars });
+      const scanner = createCsvCellScanner(tokenizer, inferrer.cells, { nullTokens: options.nullTokens, quote: this.dialect.quote });
+      const onRecord = this.skippingHeader(scanner);
+      try {
+        for await (const { bytes, bytesRead } of readBytes(this.init.input, signal)) {
+          tokenizer.push(bytes, onRecord);
+          options.onProgress(bytesRead, inferrer.rowCount);
+        }
+        tokenizer.end(onRecord);
+        signal?.throwIfAborted();
+        options.onProgress(this.totalBytes, inferrer.rowCount);
+        return;
+      } catch (err) {
+        if (!(err instanceof CsvFastPathExit)) throw err;
+      }
+    }
+    // The string path from the first row the byte path did not take, to the same outcome.
+    let toSkip = inferrer.rowCount;
+    for await (const batch of this.batches(signal)) {
+      const first = Math.min(toSkip, batch.rows.length);
+      toSkip -= first;
+      inferrer.add(first === 0 ? batch : { ...batch, rows: batch.rows.slice(first), lines: batch.lines.slice(first) });
+      options.onProgress(batch.bytesRead, inferrer.rowCount);
+    }
+  }
+
+  async *encodedBatches(options: EncodeOptions, signal?: AbortSignal): AsyncGenerator<EncodedBatch> {
+    const columns = this.columns.map((name, i) => ({ name, type: options.types[i] ?? 'STRING' }));
+    let done = options.skipRows ?? 0;
+    if (this.bytePathFits(options.nullTokens)) {
+      const tokenizer = new CsvByteTokenizer(this.dialect, this.columns.length, { maxRecordBytes: this.init.maxRecordChars });
+      const encoder = new CsvRowEncoder(tokenizer, columns, {
+        nullTokens: options.nullTokens,
+        quote: this.dialect.quote,
+        file: this.displayName,
+        skipRows: done,
+      });
+      const onRecord = this.skippingHeader(encoder.onRecord);
+      try {
+        for await (const { bytes, bytesRead } of readBytes(this.init.input, signal)) {
+          tokenizer.push(bytes, onRecord);
+          const batch = encoder.takeBatch(bytesRead);
+          done += batch.rows;
+          yield batch;
+        }
+        tokenizer.end(onRecord);
+        signal?.throwIfAborted();
+        yield encoder.takeBatch(this.totalBytes);
+        return;
+      } catch (err) {
+        if (!(err instanceof CsvFastPathExit)) throw err;
+      }
+    }
+    // Rows encoded but not yet handed over are dropped here and encoded again by the string path.
+    yield* encodeRowBatches(this.batches(signal), columns, { nullTokens: options.nullTokens, file: this.displayName, skipRows: done });
+  }
+
+  private bytePathFits(nullTokens: readonly string[]): boolean {
+    return byteDialectSupported(this.dialect) && byteNullTokensSupported(nullTokens, this.dialect.quote);
+  }
+
+  // The byte path sees the header line again; the first record is not data when there is one.
+  private skippingHeader(onRecord: ByteRecordHandler): ByteRecordHandler {
+    if (!this.init.skipFirst) return onRecord;
+    let skip = true;
+    return (buf, line) => {
+      if (skip) skip = false;
+      else onRecord(buf, line);
+    };
+  }
+
   async close(): Promise<void> {
     const dir = this.spoolDir;
     this.spoolDir = undefined;
@@ -246,6 +324,25 @@ function generatedNames(count: number): string[] {
  * `signal` destroys the streams, which closes the file.
  */
 async function* readText(input: InputFile, signal: AbortSignal | undefined): AsyncGenerator<TextPiece> {
+  // Stream mode holds back a multi-byte character cut by a chunk boundary until its last byte
+  // arrives, like StringDecoder, but decodes measurably faster. readBytes handles the BOM.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  let last = 0;
+  for await (const { bytes, bytesRead } of readBytes(input, signal)) {
+    last = bytesRead;
+    yield* pieces(decoder.decode(bytes, { stream: true }), bytesRead);
+  }
+  yield* pieces(decoder.decode(), last);
+}
+
+interface BytePiece {
+  bytes: Buffer;
+  /** Bytes of the file on disk consumed so far (compressed bytes for gzip). */
+  bytesRead: number;
+}
+
+/** The file's bytes (decompressed for gzip), BOM removed, with the same clean-up as readText. */
+async function* readBytes(input: InputFile, signal: AbortSignal | undefined): AsyncGenerator<BytePiece> {
   signal?.throwIfAborted();
   const file = createReadStream(input.path, { highWaterMark: READ_CHUNK_BYTES });
   let stream: Readable = file;
@@ -260,9 +357,6 @@ async function* readText(input: InputFile, signal: AbortSignal | undefined): Asy
     file.destroy();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
-  // Stream mode holds back a multi-byte character cut by a chunk boundary until its last byte
-  // arrives, like StringDecoder, but decodes measurably faster. withoutBom handles the BOM.
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   let plainBytes = 0;
   // The first bytes wait here until there are three of them for the encoding check.
   let head: Buffer | undefined = Buffer.alloc(0);
@@ -284,10 +378,9 @@ async function* readText(input: InputFile, signal: AbortSignal | undefined): Asy
       }
       const bytesRead = consumed(chunk.length);
       signal?.throwIfAborted();
-      yield* pieces(decoder.decode(bytes, { stream: true }), bytesRead);
+      yield { bytes, bytesRead };
     }
-    const rest = head === undefined ? '' : decoder.decode(withoutBom(head, input.displayName), { stream: true });
-    yield* pieces(rest + decoder.decode(), input.gzip ? file.bytesRead : plainBytes);
+    if (head !== undefined && head.length > 0) yield { bytes: withoutBom(head, input.displayName), bytesRead: input.gzip ? file.bytesRead : plainBytes };
   } catch (err) {
     if (signal?.aborted === true) signal.throwIfAborted();
     throw readError(err, input);

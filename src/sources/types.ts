@@ -1,5 +1,6 @@
 // What every input format hands to the pipeline: batches of rows, re-readable from the start.
 
+import type { SchemaInferrer } from '../schema/infer.js';
 import type { RawCell, WireType } from '../schema/types.js';
 
 export interface RowBatch {
@@ -12,6 +13,41 @@ export interface RowBatch {
 }
 
 export type SourceFormat = 'csv' | 'parquet';
+
+/**
+ * Rows already in their wire form, for the upload pass: the JSON array text of each row, back to
+ * back with one comma between rows and no brackets around them (`[1,"a"],[2,null]`). Rows stay
+ * bytes from the file to the chunk, which is what keeps the upload pass cheap.
+ */
+export interface EncodedBatch {
+  /** The rows' JSON text. Valid only until the next batch is asked for: sources may reuse it. */
+  data: Buffer;
+  /** Per row, the offset in `data` where its text ends (exclusive); the next row starts one byte later. */
+  rowEnds: Uint32Array;
+  /** How many rows the batch holds (rowEnds may be longer). */
+  rows: number;
+  /** Per row, the 1-based physical line (CSV) or row number (Parquet) where it starts. */
+  lines: Float64Array;
+  /** Bytes of the source file consumed so far (compressed bytes for .gz), for progress. */
+  bytesRead: number;
+}
+
+/** How scanInto reads cells and reports progress. */
+export interface ScanIntoOptions {
+  /** Texts that mean NULL: the same list the inferrer was made with. */
+  nullTokens: readonly string[];
+  onProgress(bytesRead: number, rows: number): void;
+}
+
+/** What a source needs to know to encode rows for the wire. */
+export interface EncodeOptions {
+  /** Wire type of each source column, in source order. */
+  types: readonly WireType[];
+  /** Texts that mean NULL; typed sources ignore them (see nullTokensFor). */
+  nullTokens: readonly string[];
+  /** Rows to read past without encoding them (resume). */
+  skipRows?: number;
+}
 
 export interface TableSource {
   /** What error messages call the input: the path, or `stdin`. */
@@ -28,6 +64,17 @@ export interface TableSource {
    * pass). Breaking out of the loop or aborting the signal must release the file handle.
    */
   batches(signal?: AbortSignal): AsyncIterable<RowBatch>;
+  /**
+   * The upload pass: every row in file order as wire JSON, byte for byte what createRowSerializer
+   * makes of `batches()`, and failing on the same values with the same errors. Optional: the
+   * pipeline falls back to batches() and the serializer.
+   */
+  encodedBatches?(options: EncodeOptions, signal?: AbortSignal): AsyncIterable<EncodedBatch>;
+  /**
+   * The scan pass without RowBatches: folds every row into `inferrer` with the same outcome as
+   * `inferrer.add` over batches(), calling `onProgress` as bytes are read. Optional.
+   */
+  scanInto?(inferrer: SchemaInferrer, options: ScanIntoOptions, signal?: AbortSignal): Promise<void>;
   /** Releases temporary files (a spooled stdin). Safe to call twice. */
   close(): Promise<void>;
 }

@@ -278,7 +278,8 @@ describe('MstrClient upload calls', () => {
     expect(put.path).toBe(`${sessionsPath}/${SESSION}`);
     expect(put.headers['content-type']).toBe('application/json');
     expect(put.headers['x-mstr-projectid']).toBe(PROJECT);
-    expect(put.body.equals(buildChunkBody('Sales "EU"', 7, json))).toBe(true);
+    expect(put.body.equals(Buffer.concat([...buildChunkBody('Sales "EU"', 7, json).pieces()]))).toBe(true);
+    expect(put.headers['content-length']).toBe(String(put.body.length));
   });
 
   it('reads the publish status as a number whether the server sends a string or a number', async () => {

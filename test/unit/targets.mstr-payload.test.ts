@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import type { StreamedBody } from '../../src/http/client.js';
 import { buildChunkBody, buildModel, buildUploadSession } from '../../src/targets/mstr/payload.js';
 import type { ColumnRole, TableSchema, WireType } from '../../src/schema/types.js';
 
@@ -173,12 +174,25 @@ describe('buildUploadSession', () => {
 });
 
 describe('buildChunkBody', () => {
-  const parse = (body: Buffer) => JSON.parse(body.toString('utf8')) as { tableName: string; index: number; data: string };
+  const bytes = (body: StreamedBody) => Buffer.concat([...body.pieces()]);
+  const parse = (body: StreamedBody) => JSON.parse(bytes(body).toString('utf8')) as { tableName: string; index: number; data: string };
 
   it('sends tableName, index and the chunk as standard base64, in that order', () => {
     const json = Buffer.from('[[1,"a"]]');
     const body = buildChunkBody('table1', 3, json);
-    expect(body.toString('utf8')).toBe(`{"tableName":"table1","index":3,"data":"${json.toString('base64')}"}`);
+    expect(bytes(body).toString('utf8')).toBe(`{"tableName":"table1","index":3,"data":"${json.toString('base64')}"}`);
+    expect(body.length).toBe(bytes(body).length);
+  });
+
+  it('makes the base64 in pieces that join into the base64 of the whole chunk, the same on every call', () => {
+    const json = Buffer.alloc(7 * 1024 * 1024 + 5);
+    for (let i = 0; i < json.length; i++) json[i] = (i * 131 + 7) % 251;
+    const body = buildChunkBody('t', 2, json);
+    expect([...body.pieces()].length).toBeGreaterThan(3);
+    const first = bytes(body);
+    expect(first.length).toBe(body.length);
+    expect(parse(body).data).toBe(json.toString('base64'));
+    expect(bytes(body).equals(first)).toBe(true);
   });
 
   it('round-trips every length, including 0 and lengths not divisible by 3', () => {

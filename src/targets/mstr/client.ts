@@ -3,7 +3,7 @@
 
 import { AuthError, RemoteError } from '../../errors.js';
 import type { ServerErrorDetail } from '../../errors.js';
-import type { HttpClient, HttpMethod, HttpResponse } from '../../http/client.js';
+import type { HttpClient, HttpMethod, HttpResponse, StreamedBody } from '../../http/client.js';
 import { DEFAULT_RETRY_POLICY, decideRetry, describeOutcome, isTransient } from '../../http/retry.js';
 import type { AttemptOutcome, RequestSafety, RetryPolicy } from '../../http/retry.js';
 import { sleep } from '../../util/sleep.js';
@@ -43,7 +43,7 @@ interface CallOptions {
   /** Statuses that are not errors for this call. */
   ok?: readonly number[];
   signal?: AbortSignal;
-  rawBody?: Buffer;
+  rawBody?: StreamedBody;
 }
 
 export class MstrClient {
@@ -281,7 +281,7 @@ export class MstrClient {
         if (!this.#projectId) throw new AuthError('no project selected', { code: 'AUTH_MISSING' });
         headers['x-mstr-projectid'] = this.#projectId;
       }
-      let body: Buffer | string | undefined;
+      let body: StreamedBody | string | undefined;
       if (options.rawBody !== undefined) body = options.rawBody;
       else if (options.body !== undefined) body = JSON.stringify(options.body);
       if (body !== undefined) headers['content-type'] = 'application/json';

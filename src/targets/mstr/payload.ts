@@ -1,5 +1,6 @@
 // Request bodies of the Push Data API v2 (mstr-push-api.md §3), built from our schema. Pure.
 
+import type { StreamedBody } from '../../http/client.js';
 import type { ColumnSchema, TableSchema, WireType } from '../../schema/types.js';
 
 export type UpdatePolicy = 'add' | 'update' | 'upsert' | 'replace';
@@ -98,18 +99,26 @@ export function buildUploadSession(tables: readonly UploadTable[]): {
   };
 }
 
+// Raw bytes per base64 piece: a multiple of 3, so the pieces join into one valid base64 text.
+const BASE64_PIECE_BYTES = 3 * 1024 * 1024;
+
 /**
  * `PUT .../uploadSessions/{id}`: `{"tableName","index","data"}` with the chunk's JSON text in
- * standard base64. Built as one Buffer so the same bytes can be sent again on a retry.
+ * standard base64. The base64 text is made piece by piece while the body is sent, and again for
+ * a retry, so a 100 MB chunk never exists a second time as a 133 MB string.
  */
-export function buildChunkBody(tableName: string, index: number, json: Buffer): Buffer {
+export function buildChunkBody(tableName: string, index: number, json: Buffer): StreamedBody {
   const head = Buffer.from(`{"tableName":${JSON.stringify(tableName)},"index":${index},"data":"`, 'utf8');
   const tail = Buffer.from('"}', 'utf8');
-  const encodedLength = Math.ceil(json.length / 3) * 4;
-  const body = Buffer.allocUnsafe(head.length + encodedLength + tail.length);
-  head.copy(body, 0);
-  // base64 text is ASCII, so writing it as latin1 stores exactly one byte per character.
-  body.write(json.toString('base64'), head.length, encodedLength, 'latin1');
-  tail.copy(body, head.length + encodedLength);
-  return body;
+  return {
+    length: head.length + Math.ceil(json.length / 3) * 4 + tail.length,
+    *pieces() {
+      yield head;
+      for (let at = 0; at < json.length; at += BASE64_PIECE_BYTES) {
+        // base64 text is ASCII, so latin1 stores exactly one byte per character.
+        yield Buffer.from(json.subarray(at, at + BASE64_PIECE_BYTES).toString('base64'), 'latin1');
+      }
+      yield tail;
+    },
+  };
 }
