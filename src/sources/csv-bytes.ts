@@ -74,7 +74,9 @@ export class CsvByteTokenizer {
     if (carry !== undefined) this.#parse(carry, true, onRecord);
   }
 
-  // Returns where the first unfinished record starts (buf.length when none).
+  // Returns where the first unfinished record starts (buf.length when none). One flat loop over
+  // the bytes: a delimiter closes a field, a line break a record; a quote at the start of a
+  // field jumps to its closing quote with native searches.
   #parse(buf: Buffer, final: boolean, onRecord: ByteRecordHandler): number {
     const n = buf.length;
     const d = this.#delimiter;
@@ -83,129 +85,113 @@ export class CsvByteTokenizer {
     const starts = this.starts;
     const ends = this.ends;
     const flags = this.flags;
+    const maxRecordBytes = this.#maxRecordBytes;
     let line = this.#line;
     let i = 0;
+    let recordStart = 0;
+    let fieldStart = 0;
+    let f = 0;
+    // The field at f was quoted and is already stored; the loop stands on the byte after it.
+    let quotedDone = false;
+    let linesInside = 0;
     let nextLf = -1;
     let nextCr = -1;
 
-    records: while (i < n) {
-      const recordStart = i;
-      const recordLine = line;
-      let c = buf[i]!;
-      if (c === LF || c === CR) {
-        // A line with no characters: no record. A CR at the very end may be half of a CRLF.
-        if (c === CR) {
-          if (i + 1 === n && !final) break;
-          i += buf[i + 1] === LF ? 2 : 1;
-        } else {
-          i++;
-        }
-        line++;
+    while (i < n) {
+      const c = buf[i]!;
+      if (c === d) {
+        if (f === width) throw new CsvFastPathExit(`more than ${width} fields at line ${line}`);
+        if (quotedDone) quotedDone = false;
+        else this.#store(f, fieldStart, i, 0);
+        f++;
+        fieldStart = ++i;
         continue;
       }
-      let f = 0;
-      let linesInside = 0;
-      for (;;) {
-        if (f === width) throw new CsvFastPathExit(`more than ${width} fields at line ${recordLine}`);
-        let end: number;
-        let flag = 0;
-        if (c === q) {
-          // Quoted: jump from quote to quote; line breaks inside are data but still count as lines.
-          const start = i + 1;
-          let k = start;
-          for (;;) {
-            k = buf.indexOf(q, k);
-            if (k < 0 || k + 1 >= n) {
-              if (!final) {
-                i = recordStart;
-                break records;
-              }
-              if (k < 0) throw new CsvFastPathExit('unterminated quote');
-              break;
-            }
-            if (buf[k + 1] !== q) break;
-            flag |= FIELD_ESCAPED;
-            k += 2;
-          }
-          starts[f] = start;
-          ends[f] = k;
-          // Line breaks inside quotes are rare: the next LF and CR are looked up natively, and
-          // again only once passed.
-          if (nextLf < start) nextLf = indexOrEnd(buf, LF, start);
-          while (nextLf < k) {
-            linesInside++;
-            nextLf = indexOrEnd(buf, LF, nextLf + 1);
-          }
-          if (nextCr < start) nextCr = indexOrEnd(buf, CR, start);
-          while (nextCr < k) {
-            if (buf[nextCr + 1] !== LF) linesInside++;
-            nextCr = indexOrEnd(buf, CR, nextCr + 1);
-          }
-          flags[f] = flag | FIELD_QUOTED;
-          end = k + 1;
-          c = end < n ? buf[end]! : -1;
-          if (c !== d && c !== LF && c !== CR && c !== -1) throw new CsvFastPathExit('text after a closing quote');
-        } else {
-          let p = i;
-          while (p < n) {
-            c = buf[p]!;
-            // Line breaks are the only bytes below 14 that matter, so most bytes take one test here.
-            if (c === d || (c < 14 && (c === LF || c === CR))) break;
-            p++;
-          }
-          if (p === n) {
-            if (!final) {
-              i = recordStart;
-              break records;
-            }
-            c = -1;
-          }
-          starts[f] = i;
-          ends[f] = p;
-          flags[f] = 0;
-          end = p;
+      if (c === LF || c === CR) {
+        // A CR at the very end may be the first half of a CRLF.
+        if (c === CR && i + 1 === n && !final) break;
+        const next = c === CR && buf[i + 1] === LF ? i + 2 : i + 1;
+        if (i === recordStart) {
+          // A line with no characters: no record.
+          line++;
+          i = recordStart = fieldStart = next;
+          continue;
         }
-        f++;
-        if (c === d) {
-          i = end + 1;
-          if (i < n) {
-            c = buf[i]!;
-            continue;
-          }
-          if (!final) {
-            i = recordStart;
-            break records;
-          }
-          // The input ends right after a delimiter: one more, empty field.
-          if (f === width) throw new CsvFastPathExit(`more than ${width} fields at line ${recordLine}`);
-          starts[f] = i;
-          ends[f] = i;
-          flags[f] = 0;
-          f++;
-          c = -1;
-        }
-        // End of the record: a line break, or the end of the input.
-        if (c === CR) {
-          if (end + 1 === n && !final) {
-            i = recordStart;
-            break records;
-          }
-          i = buf[end + 1] === LF ? end + 2 : end + 1;
-        } else {
-          i = c === LF ? end + 1 : n;
-        }
-        break;
+        if (f === width) throw new CsvFastPathExit(`more than ${width} fields at line ${line}`);
+        if (quotedDone) quotedDone = false;
+        else this.#store(f, fieldStart, i, 0);
+        if (f + 1 !== width) throw new CsvFastPathExit(`${f + 1} fields instead of ${width} at line ${line}`);
+        if (i - recordStart > maxRecordBytes) throw new CsvFastPathExit('record too large');
+        onRecord(buf, line);
+        line += 1 + linesInside;
+        linesInside = 0;
+        f = 0;
+        i = recordStart = fieldStart = next;
+        continue;
       }
-      if (f !== width) throw new CsvFastPathExit(`${f} fields instead of ${width} at line ${recordLine}`);
-      if (i - recordStart > this.#maxRecordBytes) throw new CsvFastPathExit('record too large');
-      line += linesInside + (c === -1 ? 0 : 1);
-      onRecord(buf, recordLine);
-      this.#line = line;
-      continue;
+      if (c === q && i === fieldStart && !quotedDone) {
+        if (f === width) throw new CsvFastPathExit(`more than ${width} fields at line ${line}`);
+        const start = i + 1;
+        let k = start;
+        let flag = FIELD_QUOTED;
+        for (;;) {
+          k = buf.indexOf(q, k);
+          if (k < 0 || k + 1 >= n) break;
+          if (buf[k + 1] !== q) break;
+          flag |= FIELD_ESCAPED;
+          k += 2;
+        }
+        if (k < 0 || (k + 1 >= n && !final)) {
+          // The closing quote (or what follows it) is in a later chunk.
+          if (!final) break;
+          throw new CsvFastPathExit('unterminated quote');
+        }
+        // Line breaks inside quotes are rare: the next LF and CR are looked up natively, and
+        // again only once passed.
+        if (nextLf < start) nextLf = indexOrEnd(buf, LF, start);
+        while (nextLf < k) {
+          linesInside++;
+          nextLf = indexOrEnd(buf, LF, nextLf + 1);
+        }
+        if (nextCr < start) nextCr = indexOrEnd(buf, CR, start);
+        while (nextCr < k) {
+          if (buf[nextCr + 1] !== LF) linesInside++;
+          nextCr = indexOrEnd(buf, CR, nextCr + 1);
+        }
+        this.#store(f, start, k, flag);
+        quotedDone = true;
+        i = k + 1;
+        if (i < n) {
+          const after = buf[i]!;
+          if (after !== d && after !== LF && after !== CR) throw new CsvFastPathExit('text after a closing quote');
+        }
+        continue;
+      }
+      if (quotedDone) throw new CsvFastPathExit('text after a closing quote');
+      i++;
     }
-    // Lines of a record left unfinished are counted again when it is parsed whole.
+
+    if (i < n || !final) {
+      // Stopped inside a record: it is parsed whole once the rest of it arrives.
+      this.#line = line;
+      return recordStart;
+    }
+    if (recordStart < n) {
+      // The input ends without a line break after the last record.
+      if (f === width) throw new CsvFastPathExit(`more than ${width} fields at line ${line}`);
+      if (!quotedDone) this.#store(f, fieldStart, n, 0);
+      if (f + 1 !== width) throw new CsvFastPathExit(`${f + 1} fields instead of ${width} at line ${line}`);
+      if (n - recordStart > maxRecordBytes) throw new CsvFastPathExit('record too large');
+      onRecord(buf, line);
+    }
     this.#line = line;
-    return i;
+    return n;
+  }
+
+  #store(f: number, start: number, end: number, flag: number): void {
+    this.starts[f] = start;
+    this.ends[f] = end;
+    this.flags[f] = flag;
   }
 }
 

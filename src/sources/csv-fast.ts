@@ -73,6 +73,7 @@ export function createCsvCellScanner(
       return;
     }
     if (cells.wantsExample(c)) cells.setExample(c, text);
+    needsExample[c] = 0;
     const mode = modes[c];
     if (mode === CELL_MODE.SKIP) return;
     const kind = classifyValue(text);
@@ -81,6 +82,8 @@ export function createCsvCellScanner(
   };
 
   const maxNullBytes = longestUtf8(options.nullTokens ?? DEFAULT_NULL_TOKENS);
+  const seen = new Int32Array(width);
+  const needsExample = new Uint8Array(width).map((_, c) => (cells.wantsExample(c) ? 1 : 0));
   return (buf, line) => {
     for (let c = 0; c < width; c++) {
       const s = starts[c]!;
@@ -94,13 +97,24 @@ export function createCsvCellScanner(
         cells.addNull(c);
         continue;
       }
-      if (cells.wantsExample(c)) cells.setExample(c, decode(buf, s, e, flag));
+      if (needsExample[c] !== 0) {
+        cells.setExample(c, decode(buf, s, e, flag));
+        needsExample[c] = 0;
+      }
       const mode = modes[c];
       if (mode === CELL_MODE.SKIP) continue;
       let kind = classifyBytes(buf, s, e);
       if (kind === ASK_TEXT) kind = classifyValue(decode(buf, s, e, flag));
-      if (mode === CELL_MODE.INFER) cells.addKind(c, kind);
-      else if (!cells.conforms(c, kind)) throw cells.valueError(c, decode(buf, s, e, flag), line);
+      if (mode === CELL_MODE.INFER) {
+        // Most cells repeat a kind their column has already seen: nothing to tell the inferrer.
+        const before = seen[c]!;
+        if ((before | kind) !== before) {
+          seen[c] = before | kind;
+          cells.addKind(c, kind);
+        }
+      } else if (!cells.conforms(c, kind)) {
+        throw cells.valueError(c, decode(buf, s, e, flag), line);
+      }
     }
     cells.addRows(1);
   };
