@@ -256,7 +256,8 @@ Run "mstrpush <command> --help" for a command's options and examples.`,
       kind: 'powerbi',
       description: 'the Power BI push-dataset REST API and its token endpoint',
       switches: describePowerBiSwitches(),
-      examples: '\nExamples:\n  $ mstrpush emulator powerbi --port 8081\n  $ mstrpush emulator powerbi --time-scale 60 --token-lifetime-seconds 30',
+      examples:
+        '\nExamples:\n  $ mstrpush emulator powerbi --port 8081\n  $ mstrpush emulator powerbi --time-scale 60 --token-lifetime-seconds 30\n  $ mstrpush emulator powerbi --fail rows#2=503 --fail create=reset-after --fail rows#3=429:5',
     },
   ] as const;
   for (const { kind, description, switches, examples } of emulatorKinds) {

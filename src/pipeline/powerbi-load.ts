@@ -1,15 +1,17 @@
 // Loads tables into a Power BI push dataset: checks every value against the push limits before the
 // first request, warns when the hourly caps stretch the push, then posts batches of rows, paced
 // under the documented limits, resending a batch after a 429 or an expired token. Power BI has no
-// transactions, so a failure says exactly how many rows of this run the dataset holds.
+// transactions and no call that says how many rows a table holds, so a batch whose fate is unknown
+// (a 5xx, a connection lost after the body went out) is never sent again blindly: a table this run
+// fills alone is emptied and loaded again, any other failure says exactly which rows arrived.
 
 import { nullTokensFor } from '../sources/types.js';
 import { InputError, InternalError, InterruptedError, PartialUploadError, RemoteError, UsageError, isMstrPushError } from '../errors.js';
 import type { ColumnSchema, WireType } from '../schema/types.js';
 import type { TableSource } from '../sources/types.js';
-import type { PowerBiClient } from '../targets/powerbi/client.js';
+import type { CreatedDataset, PostRowsResult, PowerBiClient } from '../targets/powerbi/client.js';
 import { RowsBatcher, buildCreateDataset, checkPowerBiSchema, createPowerBiRowSerializer } from '../targets/powerbi/payload.js';
-import type { RowsBatch } from '../targets/powerbi/payload.js';
+import type { CreateDatasetBody, RowsBatch } from '../targets/powerbi/payload.js';
 import { POWERBI_LIMITS, powerBiTypeOf } from '../targets/powerbi/types.js';
 import type { PowerBiDataType, PowerBiDefinition, PowerBiRetention } from '../targets/powerbi/types.js';
 import { POWERBI_RATE_LIMITS, RatePacer, estimatePush, scaleLimits } from './pacer.js';
@@ -35,6 +37,53 @@ export interface PushClock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** Consecutive data rows of one file: rows firstRow .. firstRow + rows - 1 (1-based). */
+export interface RowRange {
+  firstRow: number;
+  rows: number;
+}
+
+/**
+ * Where the run journal hears about progress; the pipeline does not know how it is stored. Each
+ * call resolves once the journal is safely written, and a batch is announced before it is sent,
+ * so after any stop the journal never claims less than the service may hold.
+ */
+export interface PowerBiLoadJournal {
+  /** Before the create request goes out: ids of datasets of the same name that exist already. */
+  creatingDataset(knownIds: readonly string[]): Promise<void>;
+  datasetKnown(datasetId: string): Promise<void>;
+  /** The table's rows are about to be deleted (replace, or a reload): forget its progress. */
+  tableEmptying(table: string): Promise<void>;
+  tableEmptied(table: string): Promise<void>;
+  batchSending(table: string, range: RowRange): Promise<void>;
+  batchConfirmed(table: string, range: RowRange, bytes: number): Promise<void>;
+  /** The service provably did not add the batch (429, a refusal, not reached). */
+  batchNotApplied(table: string, range: RowRange): Promise<void>;
+  tableComplete(table: string): Promise<void>;
+  /** The run ended with nothing left to continue: forget it. */
+  discard(): Promise<void>;
+}
+
+/** What an unfinished run left in one table, as its journal says. */
+export interface PowerBiTableResume {
+  /** `empty`: the table's rows must be deleted before loading (replace, or an interrupted reload). */
+  phase: 'empty' | 'loading' | 'complete';
+  /** Rows 1 .. confirmedThrough are in the table for sure. */
+  confirmedThrough: number;
+  /** Further batches the service confirmed, after a gap. */
+  confirmed: readonly RowRange[];
+  /** Batches that went out without an answer: they may or may not be in the table. */
+  uncertain: readonly RowRange[];
+  batches: number;
+  bytes: number;
+}
+
+/** Continue an unfinished run: the dataset it created (create) and what each table holds. */
+export interface PowerBiResume {
+  datasetId?: string | undefined;
+  tables: ReadonlyMap<string, PowerBiTableResume>;
+}
+
 export interface PowerBiPushSettings {
   nullTokens: readonly string[];
   progress: ProgressSink;
@@ -53,14 +102,28 @@ export interface PowerBiPushSettings {
   estimateRequestMs?: number | undefined;
   /** 429 answers one batch may get before the push gives up. Default 10. */
   max429PerBatch?: number | undefined;
+  /**
+   * Times a table this run fills alone (create, replace) may be emptied and loaded again after an
+   * answer that leaves a batch's fate unknown. Default: the client's retries.
+   */
+  maxTableReloads?: number | undefined;
   clock?: PushClock | undefined;
   /** Shows a clock time in messages; default local HH:MM:SS. */
   formatTime?: ((epochMs: number) => string) | undefined;
+  journal?: PowerBiLoadJournal | undefined;
+  resume?: PowerBiResume | undefined;
+  /** The command to run again with --resume, for messages. */
+  resumeCommand?: string | undefined;
 }
 
 export interface PowerBiCreateOptions extends PowerBiPushSettings {
   name: string;
   retention: PowerBiRetention;
+  /**
+   * On failure or interrupt, keep the new dataset with the rows it got (for --resume) instead of
+   * deleting it, which leaves the workspace as it was before the run.
+   */
+  keepDataset?: boolean | undefined;
 }
 
 export type PowerBiAppendPolicy = 'add' | 'replace';
@@ -91,13 +154,16 @@ export interface PowerBiLoadResult {
   throttled: number;
   /** Times a request was held back to stay under a limit. */
   paced: number;
-  /** Tokens renewed after a 403 TokenExpired. */
+  /** Requests resent with a new token after a 403 TokenExpired. */
   tokenRefreshes: number;
+  /** Tables emptied and loaded again because a batch's fate was unknown. */
+  reloads: number;
 }
 
 /**
  * `create`: checks the schema and every value, creates the dataset (one table per source) and
- * posts all rows. Anything that fails after the dataset exists is a PartialUploadError naming it.
+ * posts all rows. If anything fails after the dataset exists, the dataset is deleted again (or,
+ * with keepDataset, kept for --resume) and a PartialUploadError says which.
  */
 export async function runPowerBiCreate(client: PowerBiClient, tables: readonly PowerBiLoadTable[], options: PowerBiCreateOptions): Promise<PowerBiLoadResult> {
   const name = options.name.trim();
@@ -108,18 +174,26 @@ export async function runPowerBiCreate(client: PowerBiClient, tables: readonly P
   checkRetention(plans, options.retention, options.progress, true);
   announceEstimate(plans, options, options.retention, {});
 
-  const { progress, signal } = options;
-  progress.step(`creating dataset "${name}" in ${client.workspace}`);
-  const created = await client.createDataset(buildCreateDataset(name, schemas), options.retention, signal);
-  progress.stepDone(`dataset "${name}" created: ${created.id}`);
+  const { progress, signal, journal, resume } = options;
+  let datasetId = resume?.datasetId;
+  if (datasetId !== undefined) {
+    progress.info(`continuing in dataset "${name}" (${datasetId}), made by the unfinished run of this command`);
+  } else {
+    progress.step(`creating dataset "${name}" in ${client.workspace}`);
+    const created = await createDatasetOnce(client, buildCreateDataset(name, schemas), options.retention, { progress, signal, journal });
+    datasetId = created.id;
+    await journal?.datasetKnown(datasetId);
+    progress.stepDone(`dataset "${name}" created: ${datasetId}`);
+  }
 
   const refreshesBefore = client.tokenRefreshes;
-  const run = newRun(client, created.id, options, options.retention, {});
+  const run = newRun(client, datasetId, options, options.retention, 'create');
   try {
-    await pushAll(run, tables, 'add');
+    await pushAll(run, tables);
   } catch (error) {
-    throw explainFailure(error, run, { created: true, name });
+    throw await failCreate(error, run, name, options.keepDataset === true);
   }
+  await journal?.discard();
   return resultOf(run, client, { name, retention: options.retention, policy: 'create', tables, refreshesBefore });
 }
 
@@ -139,6 +213,7 @@ export async function runPowerBiAppend(
       hint: 'only datasets created through the API (for example by mstrpush create) take rows',
     });
   }
+  if (options.policy === 'add' && options.resume) refuseUncertainResume(definition, tables, options.resume);
   const schemas = tables.map(schemaOf);
   checkPowerBiSchema(schemas);
   for (const table of tables) checkAgainstDefinition(table, definition, options.progress);
@@ -150,13 +225,72 @@ export async function runPowerBiAppend(
   announceEstimate(plans, options, retention, {});
 
   const refreshesBefore = client.tokenRefreshes;
-  const run = newRun(client, definition.id, options, retention, {});
+  const run = newRun(client, definition.id, options, retention, options.policy);
   try {
-    await pushAll(run, tables, options.policy);
+    await pushAll(run, tables);
   } catch (error) {
-    throw explainFailure(error, run, { created: false, name: definition.name });
+    throw await failAppend(error, run, definition.name);
   }
+  await options.journal?.discard();
   return resultOf(run, client, { name: definition.name ?? null, retention: definition.retention ?? null, policy: options.policy, tables, refreshesBefore });
+}
+
+/**
+ * Creating is not safe to repeat blindly: the service may have stored the dataset before the
+ * answer was lost, and dataset names need not be unique, so a second request would make a twin.
+ * After such a failure the datasets are listed, and only if none new of this name appeared is the
+ * request sent again. The request carries no abort signal, so Ctrl-C waits for its answer rather
+ * than leave unknown whether the dataset exists.
+ */
+async function createDatasetOnce(
+  client: PowerBiClient,
+  body: CreateDatasetBody,
+  retention: PowerBiRetention,
+  context: { progress: ProgressSink; signal: AbortSignal | undefined; journal: PowerBiLoadJournal | undefined },
+): Promise<CreatedDataset> {
+  const { progress, signal, journal } = context;
+  const knownIds = (await client.listDatasets(signal)).filter((d) => d.name === body.name).map((d) => d.id);
+  await journal?.creatingDataset(knownIds);
+  let mayExist = false;
+  try {
+    try {
+      return await client.createDataset(body, retention);
+    } catch (error) {
+      if (!mayHaveTakenEffect(error)) throw error;
+      mayExist = true;
+      const reason = errorText(error);
+      const made = await findNewDatasets(client, body.name, knownIds, signal);
+      if (made.length > 1) {
+        throw new RemoteError('HTTP_STATUS', `creating dataset "${body.name}" failed (${reason}), and ${made.length} new datasets of that name appeared: ${made.join(', ')}`, {
+          cause: error,
+          hint: 'delete the ones that should not be there, then run the command again',
+        });
+      }
+      if (made.length === 1) {
+        progress.warn(`creating the dataset answered with an error (${reason}), but the service stored it: continuing with ${made[0]}`);
+        return { id: made[0]!, name: body.name, accepted: false };
+      }
+      progress.warn(`creating the dataset failed (${reason}) and the service did not store it; trying again`);
+      mayExist = false;
+      return await client.createDataset(body, retention);
+    }
+  } catch (error) {
+    // The journal stays while a dataset may have been made, so the next run can find it.
+    if (!mayExist && !mayHaveTakenEffect(error)) await journal?.discard();
+    throw error;
+  }
+}
+
+// A dataset accepted with 202 may take a moment to be listed, so a second look follows a pause.
+const LIST_AGAIN_AFTER_MS = 1000;
+
+/** Ids of datasets named `name` that are not among `knownIds`. */
+export async function findNewDatasets(client: PowerBiClient, name: string, knownIds: readonly string[], signal?: AbortSignal): Promise<string[]> {
+  const look = async () => (await client.listDatasets(signal)).filter((d) => d.name === name && !knownIds.includes(d.id)).map((d) => d.id);
+  const first = await look();
+  if (first.length > 0) return first;
+  await sleep(LIST_AGAIN_AFTER_MS, signal);
+  return look();
 }
 
 /** The types an existing table fixes for a file's columns, for the scan's type overrides. */
@@ -368,16 +502,26 @@ const REAL_CLOCK: PushClock = { now: () => Date.now(), sleep };
 
 interface TableProgressState {
   name: string;
+  file: string;
+  /** Rows of the file the table holds for sure: 1..confirmedThrough and the `confirmed` batches. */
   rows: number;
   batches: number;
   bytes: number;
+  /** The rows the table held before were deleted (replace). */
   deleted: boolean;
+  confirmedThrough: number;
+  /** Batches confirmed after a gap, by first row. */
+  confirmed: RowRange[];
+  /** Batches sent without an answer that settles whether they were added. */
+  uncertain: RowRange[];
 }
 
 interface Run {
   client: PowerBiClient;
   datasetId: string;
+  policy: 'create' | PowerBiAppendPolicy;
   settings: PowerBiPushSettings;
+  journal: PowerBiLoadJournal | undefined;
   clock: PushClock;
   limits: RateLimits;
   pacer: RatePacer;
@@ -385,8 +529,10 @@ interface Run {
   maxRows: number;
   maxBytes: number;
   max429: number;
+  maxReloads: number;
   throttled: number;
   paced: number;
+  reloads: number;
   tables: TableProgressState[];
   /** Resolves when any request finishes; replaced each time. */
   answered: Promise<void>;
@@ -397,14 +543,19 @@ interface Run {
   stopped: boolean;
 }
 
-function newRun(client: PowerBiClient, datasetId: string, settings: PowerBiPushSettings, retention: PowerBiRetention, tableRows: Record<string, number>): Run {
+function newRun(client: PowerBiClient, datasetId: string, settings: PowerBiPushSettings, retention: PowerBiRetention, policy: Run['policy']): Run {
   const limits = limitsOf(settings);
   const { maxRows, maxBytes } = batchLimits(settings);
+  // Rows a table holds are known only where this run (or its unfinished predecessor) filled it alone.
+  const tableRows: Record<string, number> = {};
+  if (policy !== 'add') for (const [table, resumed] of settings.resume?.tables ?? []) tableRows[table] = sureRows(resumed);
   let resolve: () => void = () => {};
   const run: Run = {
     client,
     datasetId,
+    policy,
     settings,
+    journal: settings.journal,
     clock: settings.clock ?? REAL_CLOCK,
     limits,
     pacer: new RatePacer(limits, { retention, tableRows }),
@@ -412,8 +563,10 @@ function newRun(client: PowerBiClient, datasetId: string, settings: PowerBiPushS
     maxRows,
     maxBytes,
     max429: settings.max429PerBatch ?? 10,
+    maxReloads: settings.maxTableReloads ?? client.retryPolicy.retries,
     throttled: 0,
     paced: 0,
+    reloads: 0,
     tables: [],
     answered: new Promise<void>((r) => (resolve = r)),
     notify: () => {
@@ -428,56 +581,131 @@ function newRun(client: PowerBiClient, datasetId: string, settings: PowerBiPushS
   return run;
 }
 
-async function pushAll(run: Run, tables: readonly PowerBiLoadTable[], policy: PowerBiAppendPolicy): Promise<void> {
-  const { client, datasetId, settings } = run;
-  for (const table of tables) {
-    const state: TableProgressState = { name: table.table, rows: 0, batches: 0, bytes: 0, deleted: false };
-    run.tables.push(state);
-    if (policy === 'replace') {
-      settings.progress.step(`deleting the rows of table "${table.table}"`);
-      await client.deleteRows(datasetId, table.table, settings.signal);
-      state.deleted = true;
-      run.pacer.resetTable(table.table);
-      settings.progress.stepDone(`rows of table "${table.table}" deleted`);
-    }
-    await pushTable(run, table, state);
+function sureRows(progress: Pick<PowerBiTableResume, 'confirmedThrough' | 'confirmed'>): number {
+  return progress.confirmedThrough + progress.confirmed.reduce((sum, r) => sum + r.rows, 0);
+}
+
+/**
+ * Adds a confirmed batch to what a table holds for sure: rows 1..confirmedThrough, then batches
+ * after a gap (sorted), which join the prefix once the gap closes. Pure, and shared with the journal.
+ */
+export function mergeConfirmed(confirmedThrough: number, confirmed: readonly RowRange[], range: RowRange): { confirmedThrough: number; confirmed: RowRange[] } {
+  const sorted = [...confirmed, range].sort((a, b) => a.firstRow - b.firstRow);
+  let through = confirmedThrough;
+  const after: RowRange[] = [];
+  for (const next of sorted) {
+    const end = next.firstRow + next.rows - 1;
+    const last = after[after.length - 1];
+    if (last === undefined && next.firstRow <= through + 1) through = Math.max(through, end);
+    else if (last !== undefined && next.firstRow <= last.firstRow + last.rows) last.rows = Math.max(last.rows, end - last.firstRow + 1);
+    else after.push({ firstRow: next.firstRow, rows: next.rows });
   }
+  return { confirmedThrough: through, confirmed: after };
+}
+
+async function pushAll(run: Run, tables: readonly PowerBiLoadTable[]): Promise<void> {
+  const { settings, policy } = run;
+  // A table this run fills alone can be emptied and loaded again; one it adds to cannot.
+  const owned = policy !== 'add';
+  for (const table of tables) {
+    const resumed = settings.resume?.tables.get(table.table);
+    const state: TableProgressState = {
+      name: table.table,
+      file: table.source.displayName,
+      rows: resumed ? sureRows(resumed) : 0,
+      batches: resumed?.batches ?? 0,
+      bytes: resumed?.bytes ?? 0,
+      deleted: policy === 'replace' && resumed !== undefined && resumed.phase !== 'empty',
+      confirmedThrough: resumed?.confirmedThrough ?? 0,
+      confirmed: [...(resumed?.confirmed ?? [])],
+      uncertain: [...(resumed?.uncertain ?? [])],
+    };
+    run.tables.push(state);
+    if (resumed?.phase === 'complete') {
+      settings.progress.info(`table "${table.table}": already loaded by the unfinished run (${count(state.rows, 'row')})`);
+      continue;
+    }
+    let empty = resumed === undefined ? policy === 'replace' : resumed.phase === 'empty' || resumed.uncertain.length > 0;
+    if (resumed !== undefined && resumed.uncertain.length > 0) {
+      if (!owned) throw new InternalError(`table "${table.table}" has batches of unknown fate and cannot be continued`);
+      settings.progress.warn(
+        `table "${table.table}": rows ${formatRowRanges(resumed.uncertain)} of ${state.file} were on their way when the unfinished run stopped, and Power BI cannot say whether they arrived; the table is emptied and loaded again from its first row`,
+      );
+    } else if (resumed !== undefined && !empty && state.rows > 0) {
+      settings.progress.info(`table "${table.table}": continuing after the ${count(state.rows, 'row')} the unfinished run loaded (rows ${formatRowRanges(sureRanges(state))})`);
+    }
+    for (;;) {
+      if (empty) await emptyTable(run, table.table, state);
+      try {
+        await pushTable(run, table, state);
+        break;
+      } catch (error) {
+        if (!owned || !mayHaveTakenEffect(error) || settings.signal?.aborted === true || run.reloads >= run.maxReloads) throw error;
+        run.reloads++;
+        const policyDelays = run.client.retryPolicy;
+        const delayMs = Math.min(policyDelays.maxDelayMs, policyDelays.baseDelayMs * 2 ** (run.reloads - 1));
+        settings.progress.warn(
+          `table "${table.table}": ${errorText(error)}; Power BI cannot say whether rows ${formatRowRanges(state.uncertain)} arrived, so the table is emptied and loaded again from its first row (reload ${run.reloads} of ${run.maxReloads} in ${(delayMs / 1000).toFixed(1)} s)`,
+        );
+        await run.clock.sleep(delayMs, settings.signal);
+        empty = true;
+      }
+    }
+    await run.journal?.tableComplete(table.table);
+  }
+}
+
+/** Deletes every row of the table (the only delete push tables have) and forgets its progress. */
+async function emptyTable(run: Run, table: string, state: TableProgressState): Promise<void> {
+  const { settings } = run;
+  // Journaled first: a run stopped between here and the end of the delete empties the table again.
+  await run.journal?.tableEmptying(table);
+  settings.progress.step(`deleting the rows of table "${table}"`);
+  await run.client.deleteRows(run.datasetId, table, settings.signal);
+  Object.assign(state, { rows: 0, batches: 0, bytes: 0, confirmedThrough: 0, confirmed: [], uncertain: [] });
+  state.deleted = run.policy === 'replace';
+  run.pacer.resetTable(table);
+  await run.journal?.tableEmptied(table);
+  settings.progress.stepDone(`rows of table "${table}" deleted`);
 }
 
 /**
  * Streams one table: rows are serialized and batched while up to `concurrency` POSTs are out,
- * so reading waits for the network and memory holds at most concurrency + 1 bodies. Requests
- * already sent are allowed to finish after a failure or an interrupt, so the counts are exact.
+ * so reading waits for the network and memory holds at most concurrency + 1 bodies. Rows the
+ * table holds for sure already (resume) are read past; a batch never spans such a gap, so every
+ * batch is one range of rows. Requests already sent are allowed to finish after a failure or an
+ * interrupt, so the counts are exact.
  */
 async function pushTable(run: Run, table: PowerBiLoadTable, state: TableProgressState): Promise<void> {
   const { settings } = run;
   const { progress, signal } = settings;
   const { source } = table;
+  if (state.uncertain.length > 0) throw new InternalError(`table "${table.table}" is loaded while rows ${formatRowRanges(state.uncertain)} are of unknown fate`);
+  const skip = sureRanges(state);
+  let skipIndex = 0;
+  const isSkipped = (row: number) => {
+    while (skipIndex < skip.length && skip[skipIndex]!.firstRow + skip[skipIndex]!.rows <= row) skipIndex++;
+    const range = skip[skipIndex];
+    return range !== undefined && row >= range.firstRow;
+  };
   const serialize = createPowerBiRowSerializer(table.columns, { nullTokens: nullTokensFor(source, settings.nullTokens), file: source.displayName });
   const batcher = new RowsBatcher({ maxRows: run.maxRows, maxBytes: run.maxBytes, file: source.displayName });
   const inFlight = new Set<Promise<void>>();
   let failure: { error: unknown } | undefined;
   let bytesRead = 0;
   let rowNumber = 0;
+  run.stopped = false;
   const report = () => progress.progress({ bytesRead, rows: state.rows, chunksSent: state.batches, bytesSent: state.bytes });
 
   const launch = async (batch: RowsBatch) => {
     while (inFlight.size >= run.concurrency) await Promise.race(inFlight);
     if (failure) return;
-    const sending: Promise<void> = sendBatch(run, table.table, batch)
-      .then(
-        () => {
-          state.rows += batch.rows;
-          state.batches++;
-          state.bytes += batch.bytes;
-          report();
-        },
-        (error: unknown) => {
-          failure ??= { error };
-          run.stopped = true;
-          run.notify();
-        },
-      )
+    const sending: Promise<void> = sendBatch(run, table.table, batch, state)
+      .then(report, (error: unknown) => {
+        failure ??= { error };
+        run.stopped = true;
+        run.notify();
+      })
       .then(() => {
         inFlight.delete(sending);
       });
@@ -490,7 +718,9 @@ async function pushTable(run: Run, table: PowerBiLoadTable, state: TableProgress
       for (let i = 0; i < batch.rows.length; i++) {
         rowNumber++;
         const line = batch.lines[i] ?? 0;
-        const done = batcher.add(serialize(batch.rows[i]!, line, rowNumber), line, rowNumber);
+        let done: RowsBatch | undefined;
+        if (isSkipped(rowNumber)) done = batcher.flush();
+        else done = batcher.add(serialize(batch.rows[i]!, line, rowNumber), line, rowNumber);
         if (done) {
           await launch(done);
           if (failure) break reading;
@@ -512,23 +742,44 @@ async function pushTable(run: Run, table: PowerBiLoadTable, state: TableProgress
   progress.endTable({ bytesRead, rows: state.rows, chunksSent: state.batches, bytesSent: state.bytes });
 }
 
-/** Sends one batch until it is accepted: paced, and resent after each 429 once Retry-After has passed. */
-async function sendBatch(run: Run, table: string, batch: RowsBatch): Promise<void> {
-  const { client, pacer, clock, settings } = run;
+/**
+ * Sends one batch until it is accepted: paced, announced to the journal before it goes out, and
+ * resent after each 429 once Retry-After has passed. A failure that leaves the batch's fate
+ * unknown marks it uncertain and is never resent from here.
+ */
+async function sendBatch(run: Run, table: string, batch: RowsBatch, state: TableProgressState): Promise<void> {
+  const { client, pacer, clock, settings, journal } = run;
+  const range: RowRange = { firstRow: batch.firstRow, rows: batch.rows };
   for (let throttles = 0; ; ) {
     const ticket = await acquireSlot(run, table, batch.rows);
-    let answer;
+    let answer: PostRowsResult;
+    try {
+      await journal?.batchSending(table, range);
+    } catch (error) {
+      pacer.finish(ticket, clock.now(), 'rejected');
+      run.notify();
+      throw error;
+    }
     try {
       // No abort signal here: an interrupted POST would leave unknown whether its rows were added.
       answer = await client.postRows(run.datasetId, table, batch.body);
     } catch (error) {
-      pacer.finish(ticket, clock.now(), 'unknown');
+      const unknown = !isMstrPushError(error) || mayHaveTakenEffect(error);
+      pacer.finish(ticket, clock.now(), unknown ? 'unknown' : 'rejected');
       run.notify();
+      // The journal keeps an unknown batch as sent; a refused one is taken off (a failed write only leaves it conservative).
+      if (unknown) state.uncertain.push(range);
+      else await journal?.batchNotApplied(table, range).catch(() => {});
       throw error;
     }
     if (answer.kind === 'ok') {
       pacer.finish(ticket, clock.now(), 'accepted');
+      Object.assign(state, mergeConfirmed(state.confirmedThrough, state.confirmed, range));
+      state.rows += batch.rows;
+      state.batches++;
+      state.bytes += batch.bytes;
       run.notify();
+      await journal?.batchConfirmed(table, range, batch.bytes);
       return;
     }
     const now = clock.now();
@@ -536,6 +787,8 @@ async function sendBatch(run: Run, table: string, batch: RowsBatch): Promise<voi
     pacer.throttle(now + answer.retryAfterMs);
     run.throttled++;
     run.notify();
+    // A 429 added nothing: while it is waited out the batch is not on its way.
+    await journal?.batchNotApplied(table, range);
     const rows = `rows ${fmt(batch.firstRow)}-${fmt(batch.firstRow + batch.rows - 1)} of table "${table}"`;
     if (++throttles > run.max429) {
       throw new RemoteError('HTTP_STATUS', `Power BI still answers 429 Too Many Requests for ${rows} after ${run.max429} waits: ${answer.message}`, {
@@ -545,6 +798,46 @@ async function sendBatch(run: Run, table: string, batch: RowsBatch): Promise<voi
     }
     settings.progress.info(
       `Power BI answered 429 (${answer.message}); sending ${rows} again after ${formatDuration(answer.retryAfterMs)}, at ${formatTimeOf(run, now + answer.retryAfterMs)}`,
+    );
+  }
+}
+
+/** The server may have acted on the request before it failed (a 5xx, a connection lost after sending). */
+function mayHaveTakenEffect(error: unknown): boolean {
+  return isMstrPushError(error) && (error as { mayHaveTakenEffect?: boolean }).mayHaveTakenEffect === true;
+}
+
+function isInterrupt(error: unknown): boolean {
+  return isMstrPushError(error) && error.code === 'INTERRUPTED';
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The rows a table holds for sure, as ranges. */
+function sureRanges(state: { confirmedThrough: number; confirmed: readonly RowRange[] }): RowRange[] {
+  return [...(state.confirmedThrough > 0 ? [{ firstRow: 1, rows: state.confirmedThrough }] : []), ...state.confirmed];
+}
+
+/** `1-2,300`, `1-2,300 and 2,501-2,600`, `7`. */
+export function formatRowRanges(ranges: readonly RowRange[]): string {
+  const parts = ranges.map((r) => (r.rows === 1 ? fmt(r.firstRow) : `${fmt(r.firstRow)}-${fmt(r.firstRow + r.rows - 1)}`));
+  return parts.length <= 1 ? (parts[0] ?? 'none') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
+}
+
+/** A resumed `add` cannot continue past batches of unknown fate: say exactly what the table holds, before any request. */
+function refuseUncertainResume(definition: PowerBiDefinition, tables: readonly PowerBiLoadTable[], resume: PowerBiResume): void {
+  for (const table of tables) {
+    const resumed = resume.tables.get(table.table);
+    if (resumed === undefined || resumed.uncertain.length === 0) continue;
+    const file = table.source.displayName;
+    const sure = sureRows(resumed);
+    const held = sure === 0 ? 'none of its rows for sure' : `rows ${formatRowRanges(sureRanges(resumed))} of it (${count(sure, 'row')}) for sure`;
+    throw new PartialUploadError(
+      `the unfinished run of this command cannot be continued exactly: table "${table.table}" of dataset ${definition.id} holds ${held} of ${file} besides its earlier rows, ` +
+        `but rows ${formatRowRanges(resumed.uncertain)} were on their way when it stopped, and Power BI cannot say whether they arrived (it tells no row counts)`,
+      { hint: `reload the table with: mstrpush append ${definition.id} ${file}:${table.table} --policy replace (it deletes the table's rows first)` },
     );
   }
 }
@@ -665,35 +958,96 @@ function resultOf(
     throttled: run.throttled,
     paced: run.paced,
     tokenRefreshes: client.tokenRefreshes - info.refreshesBefore,
+    reloads: run.reloads,
   };
 }
 
-/** Turns a failure mid-push into a message that says what the dataset now holds. */
-function explainFailure(error: unknown, run: Run, context: { created: boolean; name: string | undefined }): unknown {
+/** What the dataset holds of this load, table by table: the rows for sure, those of unknown fate, deletions. */
+function describeHoldings(run: Run): string {
   const added = run.tables.filter((t) => t.rows > 0);
+  const unsure = run.tables.filter((t) => t.uncertain.length > 0);
   const deleted = run.tables.filter((t) => t.deleted);
-  // A 5xx or a dropped connection after the body went out leaves that one request's rows unknown.
-  const unsure = isMstrPushError(error) && (error as { mayHaveTakenEffect?: boolean }).mayHaveTakenEffect === true;
-  const dataset = `dataset ${context.name ? `"${context.name}" ` : ''}(${run.datasetId})`;
-  let holds =
+  let text =
     added.length === 0
-      ? 'no rows of this run were added'
-      : `it holds ${added.map((t) => `${fmt(t.rows)} rows of this run in table "${t.name}"`).join(', ')}`;
-  if (unsure) holds += added.length === 0 ? ' for certain; the request that failed may have added its rows' : ', and perhaps the rows of the request that failed';
-  const emptied = deleted.length > 0 ? `; the old rows of ${deleted.map((t) => `"${t.name}"`).join(', ')} were deleted` : '';
-  const state = `${context.created ? `${dataset} was created; ` : `${dataset}: `}${holds}${emptied}`;
-  if (isMstrPushError(error) && error.code === 'INTERRUPTED') {
-    return new InterruptedError(`interrupted: ${state}`, { cause: error, hint: 'Power BI keeps rows already posted; load the table again with --policy replace' });
+      ? `no rows of this run were added${unsure.length > 0 ? ' for sure' : ''}`
+      : `it holds ${added.map((t) => `${count(t.rows, 'row')} of ${t.file} in table "${t.name}" (rows ${formatRowRanges(sureRanges(t))})`).join(', ')}`;
+  for (const t of unsure) {
+    text += `; rows ${formatRowRanges(t.uncertain)} of ${t.file} may or may not have been added to table "${t.name}": their request failed without an answer, and Power BI cannot say how many rows a table holds`;
   }
-  if (!context.created && added.length === 0 && deleted.length === 0 && !unsure) return error;
-  const reason = error instanceof Error ? error.message : String(error);
-  const failing = run.tables[run.tables.length - 1];
-  const next = context.created
-    ? `reload it with: mstrpush append ${run.datasetId} <files> --policy replace`
-    : `load the table again with --policy replace${failing ? ` (mstrpush append ${run.datasetId} <file>:${failing.name} --policy replace)` : ''}`;
-  return new PartialUploadError(`${reason}; ${state} (Power BI keeps posted rows: there is no transaction to roll back)`, {
+  if (deleted.length > 0) text += `; the old rows of ${deleted.map((t) => `"${t.name}"`).join(', ')} were deleted`;
+  return text;
+}
+
+function hintOf(error: unknown): string {
+  return isMstrPushError(error) && error.hint ? `${error.hint}. ` : '';
+}
+
+/**
+ * A create failed after the dataset exists. Unless told to keep it, the dataset is deleted again,
+ * so the workspace is left as it was: Power BI cannot roll back rows, but it can drop the dataset.
+ */
+async function failCreate(error: unknown, run: Run, name: string, keep: boolean): Promise<unknown> {
+  const interrupted = isInterrupt(error);
+  const dataset = `dataset "${name}" (${run.datasetId})`;
+  let fate = `${dataset} was kept (--keep-session)`;
+  if (!keep) {
+    try {
+      // No signal: after Ctrl-C the run's signal is aborted, and the delete must still go out.
+      await run.client.deleteDataset(run.datasetId);
+      await run.journal?.discard();
+      const gone = `${dataset} was deleted again, so the workspace holds what it held before this run`;
+      if (interrupted) return new InterruptedError(`interrupted: ${gone}`, { cause: error });
+      return new PartialUploadError(`${errorText(error)}; ${gone}`, {
+        cause: error,
+        hint: `${hintOf(error)}run the same command again once the cause is fixed (with --keep-session a failed create keeps what it loaded, for --resume)`,
+      });
+    } catch (deleteError) {
+      fate = `${dataset} could not be deleted (${errorText(deleteError)})`;
+    }
+  }
+  const state = `${fate}: ${describeHoldings(run)}`;
+  const command = run.settings.resumeCommand;
+  const next =
+    run.journal !== undefined && command !== undefined
+      ? `continue with: ${command} --resume (or delete it and start over with --restart)`
+      : `reload it with: mstrpush append ${run.datasetId} <files> --policy replace`;
+  if (interrupted) return new InterruptedError(`interrupted: ${state}`, { cause: error, hint: next });
+  return new PartialUploadError(`${errorText(error)}; ${state} (Power BI keeps posted rows: there is no transaction to roll back)`, {
     cause: error,
-    hint: (isMstrPushError(error) && error.hint ? `${error.hint}. ` : '') + next,
+    hint: `${hintOf(error)}${next}`,
+  });
+}
+
+/** An append failed: rows already posted stay, so say exactly which, and how to go on from here. */
+async function failAppend(error: unknown, run: Run, name: string | undefined): Promise<unknown> {
+  const interrupted = isInterrupt(error);
+  const dataset = `dataset ${name ? `"${name}" ` : ''}(${run.datasetId})`;
+  const changed = run.tables.some((t) => t.rows > 0 || t.uncertain.length > 0 || t.deleted);
+  if (!changed) {
+    // Nothing of this run reached the dataset: there is nothing to continue or to protect.
+    await run.journal?.discard();
+    if (!interrupted) return error;
+  }
+  const state = `${dataset}: ${describeHoldings(run)}`;
+  const unknown = run.policy === 'add' ? run.tables.find((t) => t.uncertain.length > 0) : undefined;
+  const command = run.settings.resumeCommand;
+  const last = run.tables[run.tables.length - 1];
+  let next: string;
+  if (unknown !== undefined) {
+    next =
+      `Power BI cannot say whether rows ${formatRowRanges(unknown.uncertain)} of ${unknown.file} arrived, so this run cannot be continued exactly; ` +
+      `reload the table with: mstrpush append ${run.datasetId} ${unknown.file}:${unknown.name} --policy replace`;
+  } else if (!changed) {
+    next = 'nothing was added: run the same command again';
+  } else if (run.journal !== undefined && command !== undefined) {
+    next = `continue with: ${command} --resume`;
+  } else {
+    next = `load the table again with --policy replace${last ? ` (mstrpush append ${run.datasetId} ${last.file}:${last.name} --policy replace)` : ''}`;
+  }
+  if (interrupted) return new InterruptedError(`interrupted: ${state}`, { cause: error, hint: next });
+  return new PartialUploadError(`${errorText(error)}; ${state} (Power BI keeps posted rows: there is no transaction to roll back)`, {
+    cause: error,
+    hint: `${hintOf(error)}${next}`,
   });
 }
 
@@ -721,4 +1075,8 @@ export function formatDuration(ms: number): string {
 
 function fmt(n: number): string {
   return n.toLocaleString('en-US');
+}
+
+function count(n: number, noun: string): string {
+  return `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;
 }

@@ -130,19 +130,28 @@ export class JournalStore {
 
   /** Write to a temporary file and rename it over the old one, so a crash never leaves half a journal. */
   async write(journal: Journal): Promise<void> {
-    await mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
-    const temp = `${this.file}.${process.pid}.tmp`;
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(JSON.stringify({ ...journal, updatedAt: new Date().toISOString() }, null, 1));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, this.file);
+    await writeFileAtomically(this.file, JSON.stringify({ ...journal, updatedAt: new Date().toISOString() }, null, 1));
   }
 
   async remove(): Promise<void> {
     await rm(this.file, { force: true });
   }
+}
+
+/**
+ * Replaces `file` with `text` all at once: written and synced to a temporary file (owner-only,
+ * in an owner-only folder) that is then renamed over it, so a crash never leaves half a file.
+ * Writes to the same file must not overlap.
+ */
+export async function writeFileAtomically(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const temp = `${file}.${process.pid}.tmp`;
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, file);
 }

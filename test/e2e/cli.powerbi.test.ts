@@ -91,9 +91,10 @@ describe('mstrpush --target powerbi', () => {
 
     const upsert = await runCli(['append', created.datasetId, demo('sales-2026-11-21.csv'), '--policy', 'upsert'], { env: pbi.env() });
     expect(upsert.code).toBe(2);
-    const resume = await runCli(['create', demo('sales.csv'), '--name', 'X', '--resume'], { env: pbi.env() });
-    expect(resume.code).toBe(2);
-    expect(resume.stderr).toContain('Power BI does not have');
+    // Without an unfinished run of the same command, --resume is a plain run.
+    const resume = await runCli(['create', demo('sales.csv'), '--name', 'X', '--resume', '--json'], { env: pbi.env() });
+    expect(jsonResult(resume).tables).toEqual([expect.objectContaining({ name: 'sales', rows: 6 })]);
+    expect(resume.stderr).toContain('no unfinished run of this command: starting a new one');
   });
 
   it('refuses schemas over the limits before sending anything, naming row and column', async () => {

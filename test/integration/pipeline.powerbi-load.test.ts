@@ -3,20 +3,22 @@
 // a value computed here from the generated source.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_CLIENT, DEFAULT_TENANT, DEFAULT_WORKSPACE, startPowerBiEmulator } from '../../src/emulator/powerbi/server.js';
 import type { Cell, PowerBiEmulator, PowerBiEmulatorOptions } from '../../src/emulator/powerbi/server.js';
 import { HttpClient } from '../../src/http/client.js';
 import { formatPowerBiStatus, powerBiTypeOverrides, runPowerBiAppend, runPowerBiCreate, runPowerBiStatus } from '../../src/pipeline/powerbi-load.js';
-import type { PowerBiLoadTable, PowerBiPushSettings } from '../../src/pipeline/powerbi-load.js';
+import type { PowerBiLoadTable, PowerBiPushSettings, PowerBiResume } from '../../src/pipeline/powerbi-load.js';
 import type { ProgressSink } from '../../src/pipeline/progress.js';
 import { scanTable } from '../../src/pipeline/scan.js';
 import type { WireType } from '../../src/schema/types.js';
 import { DEFAULT_NULL_TOKENS } from '../../src/schema/values.js';
 import { openCsvSource } from '../../src/sources/csv.js';
 import type { TableSource } from '../../src/sources/types.js';
+import { POWERBI_JOURNAL_VERSION, PowerBiJournalStore, PowerBiRunJournal } from '../../src/state/powerbi-journal.js';
+import type { PowerBiJournal } from '../../src/state/powerbi-journal.js';
 import { connectPowerBi } from '../../src/targets/powerbi/client.js';
 import type { PowerBiClient } from '../../src/targets/powerbi/client.js';
 
@@ -52,6 +54,8 @@ async function setUp(options: PowerBiEmulatorOptions = {}, secret = DEFAULT_CLIE
     clientId: DEFAULT_CLIENT.clientId,
     clientSecret: secret,
     group: DEFAULT_WORKSPACE.id,
+    // Short backoff: reloads after an unknown answer wait by this policy too.
+    retryPolicy: { retries: 5, baseDelayMs: 10, maxDelayMs: 100, deadlineMs: 60_000 },
   });
   return { emulator, client };
 }
@@ -282,16 +286,27 @@ describe('runPowerBiCreate', () => {
     expectEachIdOnce(storedIds(emulator, result.datasetId), 1, 700);
   });
 
-  it('says which dataset was created and what it holds when the push fails part way', async () => {
+  it('deletes the new dataset again when the push fails part way, leaving the workspace as it was', async () => {
     const { emulator, client } = await setUp({ maxRowsPerPost: 100 });
     const table = await csvTable('data', idCsv(1, 350));
     const error = await catchError(
       runPowerBiCreate(client, [table], { ...settings(recorder().sink, { batchRows: 150, concurrency: 1 }), name: 'Half', retention: 'none' }),
     );
     expect(error).toMatchObject({ code: 'UPLOAD_PARTIAL' });
+    expect(error.message).toMatch(/^.*at most 100 rows can be posted in one request.*; dataset "Half" \([0-9a-f-]{36}\) was deleted again, so the workspace holds what it held before this run$/);
+    expect(error.hint).toContain('run the same command again once the cause is fixed');
+    expect(emulator.state.summarize()).toEqual([]);
+  });
+
+  it('keeps the new dataset when told to, and says what it holds', async () => {
+    const { emulator, client } = await setUp({ maxRowsPerPost: 100 });
+    const table = await csvTable('data', idCsv(1, 350));
+    const error = await catchError(
+      runPowerBiCreate(client, [table], { ...settings(recorder().sink, { batchRows: 150, concurrency: 1 }), name: 'Half', retention: 'none', keepDataset: true }),
+    );
+    expect(error).toMatchObject({ code: 'UPLOAD_PARTIAL' });
     const [dataset] = emulator.state.summarize();
-    expect(error.message).toContain(`dataset "Half" (${dataset!.id}) was created; no rows of this run were added`);
-    expect(error.message).toContain('at most 100 rows can be posted in one request');
+    expect(error.message).toContain(`dataset "Half" (${dataset!.id}) was kept (--keep-session): no rows of this run were added`);
     expect(error.hint).toContain(`mstrpush append ${dataset!.id}`);
   });
 
@@ -301,10 +316,12 @@ describe('runPowerBiCreate', () => {
     const lines = ['id,label'];
     for (let i = 1; i <= 3000; i++) lines.push(`${i},${i === 2345 ? 'far too long a label' : `r${i}`}`);
     const table = await csvTable('data', `${lines.join('\n')}\n`);
-    const error = await catchError(runPowerBiCreate(client, [table], { ...settings(recorder().sink, { batchRows: 100 }), name: 'Stop', retention: 'none' }));
+    const error = await catchError(runPowerBiCreate(client, [table], { ...settings(recorder().sink, { batchRows: 100 }), name: 'Stop', retention: 'none', keepDataset: true }));
     expect(error).toMatchObject({ code: 'UPLOAD_PARTIAL' });
     const held = emulator.state.summarize()[0]!.tables[0]!.rowCount;
-    expect(error.message).toContain(`it holds ${held.toLocaleString('en-US')} rows of this run in table "data"`);
+    expect(error.message).toContain(`it holds ${held.toLocaleString('en-US')} rows of ${table.source.displayName} in table "data" (rows `);
+    // The refused batch applied nothing, so it is not among the rows of unknown fate.
+    expect(error.message).not.toContain('may or may not');
     expect(error.message).toContain('limited to 10 characters');
     // Batches after the refused one (rows 2,301-2,400) were not sent, beyond the few already in flight.
     expect(held).toBeGreaterThanOrEqual(2300);
@@ -426,11 +443,12 @@ describe('pacing and throttling', () => {
         ...settings(progress.sink, { batchRows: 10, concurrency: 1, limits: { postsPerMinute: 3 }, signal: controller.signal }),
         name: 'Stopped',
         retention: 'none',
+        keepDataset: true,
       }),
     );
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(error).toMatchObject({ code: 'INTERRUPTED' });
-    expect(error.message).toMatch(/^interrupted: dataset "Stopped" \([0-9a-f-]+\) was created; it holds 30 rows of this run in table "data"$/);
+    expect(error.message).toMatch(/^interrupted: dataset "Stopped" \([0-9a-f-]+\) was kept \(--keep-session\): it holds 30 rows of \S+ in table "data" \(rows 1-30\)$/);
     expect(progress.infos.some((l) => /^waiting for the rate limit until \d\d:\d\d:\d\d \(Power BI: at most 3 POST rows requests per minute per dataset\)$/.test(l))).toBe(true);
     expect(emulator.state.summarize()[0]!.tables[0]!.rowCount).toBe(30);
   });
@@ -475,6 +493,157 @@ describe('runPowerBiAppend', () => {
     const definition = await client.readDefinition(created.datasetId);
     const error = await catchError(runPowerBiAppend(client, definition, [await csvTable('other', idCsv(1, 2))], { ...settings(recorder().sink), policy: 'add' }));
     expect(error).toMatchObject({ code: 'USAGE', hint: 'its tables: data' });
+  });
+});
+
+/** A run journal in a fresh state folder, as the CLI makes one for a new run. */
+function newJournal(command: 'create' | 'append', policy: PowerBiJournal['policy'], tables: readonly PowerBiLoadTable[], datasetId?: string) {
+  const store = new PowerBiJournalStore(mkdtempSync(path.join(dir, 'state-')), 'run');
+  const journal = new PowerBiRunJournal(store, {
+    version: POWERBI_JOURNAL_VERSION,
+    target: 'powerbi',
+    key: 'run',
+    command,
+    commandLine: 'mstrpush test',
+    apiUrl: 'http://127.0.0.1',
+    group: DEFAULT_WORKSPACE.id,
+    datasetId,
+    datasetName: command === 'create' ? 'x' : undefined,
+    knownIds: undefined,
+    policy,
+    tables: tables.map((t) => ({
+      table: t.table,
+      file: t.source.displayName,
+      fingerprint: { size: 0, mtimeMs: 0, sample: '' },
+      phase: policy === 'replace' ? 'empty' : 'loading',
+      confirmedThrough: 0,
+      beyond: [],
+      accepted: 0,
+      bytes: 0,
+    })),
+    updatedAt: '',
+  });
+  return { store, journal };
+}
+
+describe('a batch whose fate is unknown', () => {
+  it('empties a table the create fills alone and loads it again, never resending the batch blindly', async () => {
+    const { emulator, client } = await setUp({ faults: ['rows#3=503'] });
+    const table = await csvTable('data', idCsv(1, 1000));
+    const { store, journal } = newJournal('create', 'create', [table]);
+    const progress = recorder();
+    const result = await runPowerBiCreate(client, [table], { ...settings(progress.sink, { batchRows: 100, concurrency: 1, journal }), name: 'Reloaded', retention: 'none' });
+    expect(result).toMatchObject({ reloads: 1, tables: [{ rows: 1000, chunks: 10 }] });
+    expect(progress.warnings).toEqual([
+      expect.stringMatching(/^table "data": POST \S+ was refused: 503 ServiceUnavailable .*; Power BI cannot say whether rows 201-300 arrived, so the table is emptied and loaded again from its first row \(reload 1 of 5 in 0\.0 s\)$/),
+    ]);
+    // Two batches went in before the 503 and were deleted with the table; the refused one was never sent again before that.
+    const log = emulator.state.postRowsLog();
+    expect(log.map((r) => r.status)).toEqual([200, 200, 503, ...Array<number>(10).fill(200)]);
+    expect(emulator.state.stats.rowsDeleted).toBe(200);
+    expectEachIdOnce(storedIds(emulator, result.datasetId), 1, 1000);
+    expect(existsSync(store.file)).toBe(false);
+  });
+
+  it('does the same for a table that --policy replace empties anyway', async () => {
+    const { emulator, client } = await setUp({ faults: ['rows#5=reset-after'] });
+    const created = await runPowerBiCreate(client, [await csvTable('data', idCsv(1, 50))], { ...settings(recorder().sink), name: 'Daily', retention: 'none' });
+    const definition = await client.readDefinition(created.datasetId);
+    const result = await runPowerBiAppend(client, definition, [await csvTable('data', idCsv(101, 600))], { ...settings(recorder().sink, { batchRows: 100, concurrency: 1 }), policy: 'replace' });
+    expect(result).toMatchObject({ reloads: 1, tables: [{ rows: 500 }] });
+    // The first pass stored ids 101-500 (the last batch just before the reset) and was deleted.
+    expect(emulator.state.stats.rowsDeleted).toBe(50 + 400);
+    expectEachIdOnce(storedIds(emulator, created.datasetId), 101, 600);
+  });
+
+  it('stops an add without resending, says exactly what the table holds, and refuses to resume past it', async () => {
+    const { emulator, client } = await setUp({ faults: ['rows#4=reset-after'] });
+    const created = await runPowerBiCreate(client, [await csvTable('data', idCsv(1, 50))], { ...settings(recorder().sink), name: 'Daily', retention: 'none' });
+    const definition = await client.readDefinition(created.datasetId);
+    const table = await csvTable('data', idCsv(101, 1100));
+    const { store, journal } = newJournal('append', 'add', [table], created.datasetId);
+    const error = await catchError(runPowerBiAppend(client, definition, [table], { ...settings(recorder().sink, { batchRows: 100, concurrency: 1, journal, resumeCommand: 'mstrpush append' }), policy: 'add' }));
+    expect(error).toMatchObject({ code: 'UPLOAD_PARTIAL' });
+    const file = table.source.displayName;
+    expect(error.message).toContain(`it holds 200 rows of ${file} in table "data" (rows 1-200); rows 201-300 of ${file} may or may not have been added to table "data"`);
+    expect(error.hint).toContain(`reload the table with: mstrpush append ${created.datasetId} ${file}:data --policy replace`);
+    // The service did store the batch whose answer was lost: the tool said "maybe" and did not send it again.
+    const ids = storedIds(emulator, created.datasetId).map(Number).sort((a, b) => a - b);
+    expect(ids).toEqual([...Array.from({ length: 50 }, (_, i) => i + 1), ...Array.from({ length: 300 }, (_, i) => i + 101)]);
+    expect(emulator.state.postRowsLog()).toHaveLength(1 + 3);
+
+    const saved = (await store.read())!;
+    expect(saved.tables[0]).toMatchObject({ phase: 'loading', confirmedThrough: 200, beyond: [{ firstRow: 201, rows: 100, state: 'sent' }], accepted: 2 });
+    const resumed = new PowerBiRunJournal(store, saved);
+    const refused = await catchError(runPowerBiAppend(client, definition, [table], { ...settings(recorder().sink, { journal: resumed, resume: resumed.resume() }), policy: 'add' }));
+    expect(refused).toMatchObject({ code: 'UPLOAD_PARTIAL' });
+    expect(refused.message).toContain('holds rows 1-200 of it (200 rows) for sure');
+    expect(refused.message).toContain('but rows 201-300 were on their way when it stopped');
+    expect(emulator.state.postRowsLog()).toHaveLength(4);
+  });
+});
+
+describe('resuming from the run journal', () => {
+  it('continues an interrupted create from the first unconfirmed batch, sending every other batch once', async () => {
+    const { emulator, client } = await setUp({ postRowsDelayMs: 5 });
+    const table = await csvTable('data', idCsv(1, 1000));
+    const { store, journal } = newJournal('create', 'create', [table]);
+    const controller = new AbortController();
+    const progress = recorder((rows) => {
+      if (rows >= 300) controller.abort();
+    });
+    const stopped = await catchError(
+      runPowerBiCreate(client, [table], { ...settings(progress.sink, { batchRows: 100, concurrency: 2, journal, signal: controller.signal }), name: 'Resumed', retention: 'none', keepDataset: true }),
+    );
+    expect(stopped).toMatchObject({ code: 'INTERRUPTED' });
+    const [dataset] = emulator.state.summarize();
+    const held = dataset!.tables[0]!.rowCount;
+    expect(held).toBeGreaterThanOrEqual(300);
+
+    const saved = (await store.read())!;
+    expect(saved).toMatchObject({ datasetId: dataset!.id, knownIds: [] });
+    expect(saved.tables[0]).toMatchObject({ confirmedThrough: held, beyond: [] });
+    const again = new PowerBiRunJournal(store, saved);
+    const resume: PowerBiResume = again.resume();
+    const progressAgain = recorder();
+    const result = await runPowerBiCreate(client, [table], { ...settings(progressAgain.sink, { batchRows: 100, journal: again, resume }), name: 'Resumed', retention: 'none' });
+    expect(result).toMatchObject({ datasetId: dataset!.id, reloads: 0, tables: [{ rows: 1000, chunks: 10 }] });
+    expect(progressAgain.infos).toContain(`table "data": continuing after the ${held} rows the unfinished run loaded (rows 1-${held})`);
+    expect(emulator.state.postRowsLog().filter((r) => r.status === 200)).toHaveLength(10);
+    expect(emulator.state.summarize()).toHaveLength(1);
+    expectEachIdOnce(storedIds(emulator, dataset!.id), 1, 1000);
+    expect(existsSync(store.file)).toBe(false);
+  });
+
+  it('empties and reloads a table whose batches were on their way when the run stopped', async () => {
+    const { emulator, client } = await setUp();
+    // What a run killed mid-upload leaves: rows 1-300 stored, the journal sure of 1-200 only.
+    const first = await runPowerBiCreate(client, [await csvTable('data', idCsv(1, 300))], { ...settings(recorder().sink), name: 'Killed', retention: 'none' });
+    const resume: PowerBiResume = {
+      datasetId: first.datasetId,
+      tables: new Map([['data', { phase: 'loading', confirmedThrough: 200, confirmed: [], uncertain: [{ firstRow: 201, rows: 100 }], batches: 2, bytes: 0 }]]),
+    };
+    const progress = recorder();
+    const result = await runPowerBiCreate(client, [await csvTable('data', idCsv(1, 1000))], { ...settings(progress.sink, { batchRows: 100, resume }), name: 'Killed', retention: 'none' });
+    expect(result).toMatchObject({ datasetId: first.datasetId, tables: [{ rows: 1000 }] });
+    expect(progress.warnings[0]).toMatch(/^table "data": rows 201-300 of \S+ were on their way when the unfinished run stopped, and Power BI cannot say whether they arrived; the table is emptied and loaded again from its first row$/);
+    expect(emulator.state.stats.rowsDeleted).toBe(300);
+    expectEachIdOnce(storedIds(emulator, first.datasetId), 1, 1000);
+  });
+
+  it('skips confirmed batches after a gap and sends only the missing ones', async () => {
+    const { emulator, client } = await setUp();
+    const first = await runPowerBiCreate(client, [await csvTable('data', idCsv(1, 100))], { ...settings(recorder().sink), name: 'Gaps', retention: 'none' });
+    await runPowerBiAppend(client, await client.readDefinition(first.datasetId), [await csvTable('data', idCsv(201, 300))], { ...settings(recorder().sink), policy: 'add' });
+    const resume: PowerBiResume = {
+      tables: new Map([['data', { phase: 'loading', confirmedThrough: 100, confirmed: [{ firstRow: 201, rows: 100 }], uncertain: [], batches: 2, bytes: 0 }]]),
+    };
+    const before = emulator.state.postRowsLog().length;
+    const definition = await client.readDefinition(first.datasetId);
+    const result = await runPowerBiAppend(client, definition, [await csvTable('data', idCsv(1, 450))], { ...settings(recorder().sink, { batchRows: 100, resume }), policy: 'add' });
+    expect(result.tables[0]).toMatchObject({ rows: 450, chunks: 2 + 3 });
+    expect(emulator.state.postRowsLog().slice(before).map((r) => r.rows).sort()).toEqual([100, 100, 50]);
+    expectEachIdOnce(storedIds(emulator, first.datasetId), 1, 450);
   });
 });
 

@@ -131,7 +131,8 @@ export async function openRun(params: {
 
 const RUN_FLAGS = new Set(['--resume', '--restart', '--keep-session']);
 
-function commandLine(argv: readonly string[]): string {
+/** The command line as the user can run it again, without the run-state flags. */
+export function commandLine(argv: readonly string[]): string {
   return ['mstrpush', ...argv.filter((a) => !RUN_FLAGS.has(a))].map(shellQuote).join(' ');
 }
 

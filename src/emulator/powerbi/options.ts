@@ -3,6 +3,9 @@
 // limits, and a table describing every switch for the CLI and its docs.
 
 import { UsageError } from '../../errors.js';
+import { faultTexts } from '../faults.js';
+import { FAULT_RULE_SYNTAX, POWERBI_FAULT_OPERATIONS, parsePowerBiFaultRules } from './faults.js';
+import type { PowerBiFaultRule } from './faults.js';
 
 export type MyWorkspaceMode = 'deny' | 'allow';
 export type UnknownRowKeysMode = 'reject' | 'ignore';
@@ -64,6 +67,11 @@ export interface PowerBiEmulatorOptions {
   postRowsDelayMs?: number;
   /** false keeps only row counts, for long benchmarks. Default true. */
   keepRows?: boolean;
+  /**
+   * Fault rules, `<operation>[#<nth>][*<times>]=<action>` (see faults.ts), applied in the order
+   * given, e.g. `rows#2=503` or `create=reset-after`. Default none.
+   */
+  faults?: readonly string[] | string;
   /** Receives one line per request. */
   log?: (line: string) => void;
 }
@@ -94,6 +102,7 @@ export interface ResolvedPowerBiEmulatorOptions {
   maxTables: number;
   postRowsDelayMs: number;
   keepRows: boolean;
+  faults: PowerBiFaultRule[];
   log: ((line: string) => void) | undefined;
 }
 
@@ -110,8 +119,10 @@ export interface PowerBiEmulatorSwitch {
   flag: string;
   kind: EmulatorSwitchKind;
   choices?: readonly string[];
-  /** The default as the user would type it. */
+  /** The default as the user would type it; `(none)` when unset. */
   default: string;
+  /** The flag may be given several times; the values are collected into a list. */
+  repeatable?: boolean;
   description: string;
 }
 
@@ -178,6 +189,18 @@ const SWITCHES: readonly PowerBiEmulatorSwitch[] = [
   { name: 'maxStringLength', flag: 'max-string-length', kind: 'integer', default: '4000', description: 'Longest String value in characters; longer values get 400.' },
   { name: 'postRowsDelayMs', flag: 'post-rows-delay-ms', kind: 'integer', default: '0', description: 'Hold each POST rows request this many milliseconds before answering.' },
   { name: 'keepRows', flag: 'keep-rows', kind: 'boolean', default: 'true', description: 'Keep rows for inspection; false keeps only row counts.' },
+  {
+    name: 'faults',
+    flag: 'fail',
+    kind: 'string',
+    repeatable: true,
+    default: '(none)',
+    description:
+      `Inject a fault (repeatable; rules run in the order given): ${FAULT_RULE_SYNTAX}. Operations: ${POWERBI_FAULT_OPERATIONS.join(', ')}; ` +
+      "nth counts that operation's requests from 1, times defaults to 1 (inf = all). " +
+      'Actions: a status such as 503 (not applied), 429:<seconds> (with Retry-After), reset-before (connection dropped, not applied), ' +
+      'reset-after (applied, then dropped), delay:<ms>, expire-token (the caller\'s token expires first: 403 TokenExpired). Example: --fail rows#2=503 --fail create=reset-after',
+  },
 ];
 
 /** The tunable behaviours with their defaults, for `mstrpush emulator powerbi --help` and the docs. */
@@ -219,6 +242,7 @@ export function resolveOptions(options: PowerBiEmulatorOptions = {}): ResolvedPo
     maxTables: options.maxTables ?? 75,
     postRowsDelayMs: options.postRowsDelayMs ?? 0,
     keepRows: options.keepRows ?? true,
+    faults: parsePowerBiFaultRules(faultTexts(options.faults)),
     log: options.log,
   };
   const problems: string[] = [];

@@ -7,10 +7,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { closeServer, decodeUtf8, header, isJsonMediaType, mediaType, readBody } from '../http-plumbing.js';
 import type { ReadBody } from '../http-plumbing.js';
 import { parseStrictJson } from '../json-strict.js';
 import type { StrictJsonValue } from '../json-strict.js';
+import { powerBiFaultBody } from './faults.js';
+import type { PowerBiFaultOperation } from './faults.js';
 import { resolveOptions } from './options.js';
 import type { PowerBiEmulatorOptions, ResolvedPowerBiEmulatorOptions } from './options.js';
 import { PowerBiEmulatorState } from './state.js';
@@ -22,6 +25,8 @@ export type { PowerBiEmulatorOptions, PowerBiEmulatorSwitch } from './options.js
 export { PowerBiEmulatorState, checksumOf } from './state.js';
 export type { DatasetInspection, EmulatorStats, PostRowsRecord, TableInspection, ThrottleReason } from './state.js';
 export type { Cell } from './validate.js';
+export { POWERBI_FAULT_OPERATIONS, parsePowerBiFaultRule, parsePowerBiFaultRules } from './faults.js';
+export type { PowerBiFaultAction, PowerBiFaultOperation, PowerBiFaultRule, PowerBiFiredFault } from './faults.js';
 
 export interface PowerBiEmulator {
   /** REST root, e.g. http://127.0.0.1:PORT/v1.0/myorg. */
@@ -42,9 +47,19 @@ const RESOURCE_SUFFIX = '/.default';
 export async function startPowerBiEmulator(options: PowerBiEmulatorOptions = {}): Promise<PowerBiEmulator> {
   const resolved = resolveOptions(options);
   const state = new PowerBiEmulatorState(resolved);
-  let origin = '';
+  // Aborted on close, so delayed requests do not outlive the server.
+  const closing = new AbortController();
+  const context: ServerContext = {
+    state,
+    options: resolved,
+    origin: '',
+    pause: (ms) => sleep(ms, undefined, { signal: closing.signal }).then(
+      () => true,
+      () => false,
+    ),
+  };
   const server = createServer((req, res) => {
-    void handleRequest(req, res, state, resolved, origin);
+    void handleRequest(req, res, context);
   });
   server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {
@@ -56,8 +71,20 @@ export async function startPowerBiEmulator(options: PowerBiEmulatorOptions = {})
   });
   const port = (server.address() as AddressInfo).port;
   const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
-  origin = `http://${host}:${port}`;
-  return { apiUrl: `${origin}${API_BASE}`, authorityUrl: origin, port, state, close: () => closeServer(server) };
+  const origin = `http://${host}:${port}`;
+  context.origin = origin;
+  let closed: Promise<void> | undefined;
+  return {
+    apiUrl: `${origin}${API_BASE}`,
+    authorityUrl: origin,
+    port,
+    state,
+    close: () => {
+      closing.abort();
+      closed ??= closeServer(server);
+      return closed;
+    },
+  };
 }
 
 
@@ -65,7 +92,16 @@ export async function startPowerBiEmulator(options: PowerBiEmulatorOptions = {})
 // Plumbing
 
 
+// Answers of requests hit by reset-after: the request is applied, then the connection dropped.
+const dropped = new WeakSet<ServerResponse>();
+
 function send(res: ServerResponse, status: number, body: object | undefined, headers: Record<string, string> = {}): void {
+  if (dropped.has(res)) {
+    res.destroy();
+    return;
+  }
+  // A delayed answer may find the client gone; the request was applied all the same.
+  if (res.destroyed || res.socket?.destroyed === true) return;
   const text = body === undefined ? '' : JSON.stringify(body);
   res.writeHead(status, {
     RequestId: randomUUID(),
@@ -171,27 +207,93 @@ function parseUrl(target: string | undefined): URL {
   }
 }
 
-async function handleRequest(
-  req: IncomingMessage,
-  res: ServerResponse,
-  state: PowerBiEmulatorState,
-  options: ResolvedPowerBiEmulatorOptions,
-  origin: string,
-): Promise<void> {
+// The operation a fault rule names for a request; inspection routes and refused methods have none.
+function operationOf(route: Route, method: string): PowerBiFaultOperation | undefined {
+  if (!METHODS[route.name].includes(method)) return undefined;
+  switch (route.name) {
+    case 'token':
+    case 'groups':
+    case 'tables':
+      return route.name;
+    case 'datasets':
+      return method === 'POST' ? 'create' : 'datasets';
+    case 'dataset':
+      return method === 'DELETE' ? 'delete-dataset' : 'dataset';
+    case 'table':
+      return 'put-table';
+    case 'rows':
+      return method === 'DELETE' ? 'delete-rows' : 'rows';
+    default:
+      return undefined;
+  }
+}
+
+interface ServerContext {
+  state: PowerBiEmulatorState;
+  options: ResolvedPowerBiEmulatorOptions;
+  /** http://host:port, known once the server listens. */
+  origin: string;
+  /** Resolves true after `ms`, or false as soon as the emulator closes. */
+  pause: (ms: number) => Promise<boolean>;
+}
+
+// Faults run in the order their rules were given: delays wait, expire-token ends the caller's
+// token, a status answers without applying, reset-before drops the connection unread, and
+// reset-after lets the request be applied but drops the connection instead of answering.
+async function handleRequest(req: IncomingMessage, res: ServerResponse, context: ServerContext): Promise<void> {
+  const { state, options } = context;
   const method = req.method ?? 'GET';
   const url = parseUrl(req.url);
   state.stats.requests++;
+  const route = matchRoute(url.pathname);
+  const operation = route === undefined ? undefined : operationOf(route, method);
+  const hit = operation === undefined ? { nth: 0, rules: [] } : state.faults.next(operation);
+  const fired: string[] = [];
+  let outcome = '';
+  let body: ReadBody | undefined;
+  try {
+    // Reading is skipped only when the connection is to be dropped unread.
+    if (!hit.rules.some((r) => r.action.kind === 'reset-before')) body = await readBody(req, options.maxBodyBytes);
+    for (const rule of hit.rules) {
+      state.faults.record(rule, hit.nth);
+      fired.push(rule.text);
+      const action = rule.action;
+      if (action.kind === 'delay') {
+        if (!(await context.pause(action.ms))) {
+          outcome = 'dropped (emulator closing)';
+          res.destroy();
+          return;
+        }
+      } else if (action.kind === 'expire-token') {
+        state.expireToken(header(req, 'authorization'));
+      } else if (action.kind === 'reset-after') {
+        dropped.add(res);
+      } else if (action.kind === 'reset-before') {
+        req.socket.destroy();
+        outcome = 'reset before reading';
+        if (route?.name === 'rows') recordFaultedRows(state, route, undefined, 0, fired);
+        return;
+      } else if (operation !== undefined) {
+        body ??= await readBody(req, options.maxBodyBytes);
+        const retryAfter: Record<string, string> = action.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(action.retryAfterSeconds) };
+        if (route?.name === 'rows' && method === 'POST') recordFaultedRows(state, route, body, action.status, fired, action.retryAfterSeconds);
+        send(res, action.status, powerBiFaultBody(action.status, operation, rule.text), retryAfter);
+        outcome = `${action.status} (fault)`;
+        return;
+      }
+    }
+    body ??= await readBody(req, options.maxBodyBytes);
+  } catch {
+    // Only reading the body can fail here: the client went away mid-request.
+    res.destroy();
+    outcome = 'dropped (request body not received)';
+    return;
+  } finally {
+    if (outcome !== '') options.log?.(`${method} ${url.pathname} ${outcome}${fired.length > 0 ? ` [fault ${fired.join(', ')}]` : ''}`);
+  }
   let status = 500;
   let note = '';
-  let body: ReadBody;
   try {
-    body = await readBody(req, options.maxBodyBytes);
-  } catch {
-    res.destroy();
-    return;
-  }
-  try {
-    const route = matchRoute(url.pathname);
     if (route === undefined) {
       throw new PbiApiError(404, { error: { code: 'NotFound', message: `No HTTP resource was found that matches the request URI '${url.pathname}'.` } }, 'no route');
     }
@@ -201,7 +303,7 @@ async function handleRequest(
         Allow: allowed.join(', '),
       });
     }
-    const call: Call = { req, res, url, body, state, options, origin };
+    const call: Call = { req, res, url, body, state, options, origin: context.origin, fault: fired.length > 0 ? fired.join(', ') : undefined };
     status = route.name === 'rows' && method === 'POST' ? await postRows(call, route) : dispatch(call, route);
   } catch (error) {
     const apiError =
@@ -212,8 +314,39 @@ async function handleRequest(
     note = ` ${apiError.message}`;
     send(res, apiError.status, apiError.body, apiError.headers);
   } finally {
-    options.log?.(`${method} ${url.pathname} ${status}${note}`);
+    const reset = dropped.has(res) ? ' (applied, then the connection was reset)' : '';
+    options.log?.(`${method} ${url.pathname} ${status}${note}${reset}${fired.length > 0 ? ` [fault ${fired.join(', ')}]` : ''}`);
   }
+}
+
+/** Logs a POST rows request a fault answered (or dropped) before the emulator looked at it. */
+function recordFaultedRows(
+  state: PowerBiEmulatorState,
+  route: Extract<Route, { name: 'rows' }>,
+  body: ReadBody | undefined,
+  status: number,
+  fired: readonly string[],
+  retryAfterSeconds?: number,
+): void {
+  let rows = 0;
+  try {
+    const parsed = body === undefined ? undefined : (JSON.parse(body.bytes.toString('utf8')) as { rows?: unknown });
+    if (Array.isArray(parsed?.rows)) rows = parsed.rows.length;
+  } catch {
+    rows = 0;
+  }
+  const now = Date.now();
+  state.recordPostRows({
+    datasetId: route.datasetId.toLowerCase(),
+    table: route.table,
+    rows,
+    bodySha256: body === undefined ? '' : createHash('sha256').update(body.bytes).digest('hex'),
+    arrivedAt: now,
+    answeredAt: now,
+    status,
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+    fault: fired.join(', '),
+  });
 }
 
 interface Call {
@@ -224,6 +357,8 @@ interface Call {
   state: PowerBiEmulatorState;
   options: ResolvedPowerBiEmulatorOptions;
   origin: string;
+  /** The fault rules that hit this request and let it through (delay, expire-token, reset-after). */
+  fault: string | undefined;
 }
 
 function tooLarge(call: Call): PbiApiError {
@@ -374,6 +509,7 @@ async function postRows(call: Call, route: Extract<Route, { name: 'rows' }>): Pr
       status,
       ...(retryAfter !== undefined ? { retryAfterSeconds: Number(retryAfter) } : {}),
       ...(reason !== undefined ? { reason } : {}),
+      ...(call.fault !== undefined ? { fault: call.fault } : {}),
     });
   };
   try {

@@ -2,6 +2,8 @@
 // and the per-dataset rate windows that answer 429 when a documented limit would be crossed.
 
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { PowerBiFaultPlan } from './faults.js';
+import type { PowerBiFiredFault } from './faults.js';
 import type { ResolvedPowerBiEmulatorOptions } from './options.js';
 import { PbiApiError, entityNotFound, itemNotFound, tokenExpired } from './validate.js';
 import type { Cell, ColumnDef, DatasetDef, DefaultMode, TableDef } from './validate.js';
@@ -54,6 +56,8 @@ export interface PostRowsRecord {
   status: number;
   retryAfterSeconds?: number;
   reason?: ThrottleReason;
+  /** The fault rules that hit this request; `status` 0 means the connection was dropped unanswered. */
+  fault?: string;
 }
 
 export interface EmulatorStats {
@@ -97,6 +101,8 @@ export class PowerBiEmulatorState {
   readonly #log: PostRowsRecord[] = [];
   #seq = 0;
   readonly #startedAt = performance.now();
+  /** The fault rules and the count of requests per operation they are matched against. */
+  readonly faults: PowerBiFaultPlan;
   readonly stats: EmulatorStats = {
     tokensIssued: 0,
     requests: 0,
@@ -108,6 +114,12 @@ export class PowerBiEmulatorState {
 
   constructor(options: ResolvedPowerBiEmulatorOptions) {
     this.options = options;
+    this.faults = new PowerBiFaultPlan(options.faults);
+  }
+
+  /** Every fault carried out so far, oldest first. */
+  get faultLog(): readonly PowerBiFiredFault[] {
+    return this.faults.log;
   }
 
   /** Emulated milliseconds since start: real time times the time scale. */
@@ -154,6 +166,13 @@ export class PowerBiEmulatorState {
     }
     if (token.revoked || Date.now() >= token.expiresAt) throw tokenExpired();
     return token.clientId;
+  }
+
+  /** Makes the token of this `Authorization` header expired, as if its lifetime had passed. */
+  expireToken(authorization: string | undefined): void {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+    const token = match ? this.#tokens.get(match[1]!) : undefined;
+    if (token !== undefined) token.revoked = true;
   }
 
   /** Makes every token issued so far expired, as if their lifetime had passed. */

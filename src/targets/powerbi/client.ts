@@ -150,7 +150,7 @@ export class PowerBiClient {
   readonly #http: HttpClient;
   readonly #tokens: TokenProvider;
   readonly #settings: ClientSettings;
-  /** Tokens renewed because the service answered 403 TokenExpired. */
+  /** Requests resent with a new token because the service answered 403 TokenExpired. */
   tokenRefreshes = 0;
   /** Requests retried after a transient failure. */
   retries = 0;
@@ -169,6 +169,11 @@ export class PowerBiClient {
         send: (request: HttpRequest) => this.#withRetries('sign-in', 'idempotent', request.signal, () => http.send(request)),
       },
     );
+  }
+
+  /** How failed requests are retried; callers that recover at a larger scale use the same budget. */
+  get retryPolicy(): RetryPolicy {
+    return this.#settings.retryPolicy;
   }
 
   /** Where datasets live: My workspace, or the workspace of `group`. */
@@ -216,6 +221,17 @@ export class PowerBiClient {
       configuredBy: text(d.configuredBy),
       createdDate: text(d.createdDate),
     };
+  }
+
+  /** Id and name of every dataset in the workspace (Get Datasets has no paging). */
+  async listDatasets(signal?: AbortSignal): Promise<Array<{ id: string; name: string }>> {
+    const path = `${this.#base()}/datasets`;
+    const response = await this.#call('GET', path, { ok: [200], signal, throttle: 'retry', safety: 'idempotent' });
+    const body = parseJson(response, `GET ${path}`) as { value?: unknown };
+    if (!Array.isArray(body?.value)) throw badResponse(`GET ${path}`, 'expected {"value": [datasets]}');
+    return (body.value as Array<Record<string, unknown>>)
+      .filter((d) => d !== null && typeof d === 'object' && typeof d.id === 'string')
+      .map((d) => ({ id: d.id as string, name: typeof d.name === 'string' ? d.name : '' }));
   }
 
   /** Table names, with columns only where the service lists them (it often does not). */
