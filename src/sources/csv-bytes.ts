@@ -45,6 +45,7 @@ export class CsvByteTokenizer {
   readonly #quote: number;
   readonly #maxRecordBytes: number;
   #carry: Buffer | undefined;
+  #work: Buffer | undefined;
   #line = 1;
 
   constructor(dialect: CsvDialect, width: number, options: { maxRecordBytes?: number | undefined } = {}) {
@@ -61,7 +62,22 @@ export class CsvByteTokenizer {
   /** Hands over every record completed by `chunk`; an unfinished one waits for the next chunk. */
   push(chunk: Buffer, onRecord: ByteRecordHandler): void {
     const carry = this.#carry;
-    const buf = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+    let buf = chunk;
+    if (carry !== undefined) {
+      // The unfinished record and the new bytes go into one reused buffer: no garbage per chunk.
+      const size = carry.length + chunk.length;
+      let work = this.#work;
+      if (work !== undefined && carry.buffer === work.buffer && work.length >= size) {
+        const from = carry.byteOffset - work.byteOffset;
+        work.copyWithin(0, from, from + carry.length);
+      } else {
+        if (work === undefined || work.length < size) work = Buffer.allocUnsafeSlow(Math.max(size, 2 * chunk.length));
+        carry.copy(work, 0);
+      }
+      chunk.copy(work, carry.length);
+      this.#work = work;
+      buf = work.subarray(0, size);
+    }
     const at = this.#parse(buf, false, onRecord);
     this.#carry = at < buf.length ? buf.subarray(at) : undefined;
     if (this.#carry !== undefined && this.#carry.length > this.#maxRecordBytes) throw new CsvFastPathExit('record too large');
