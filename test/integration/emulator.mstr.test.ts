@@ -669,6 +669,72 @@ describe('MicroStrategy emulator: upload sessions and chunks', () => {
   });
 });
 
+describe('MicroStrategy emulator: chunk bodies', () => {
+  // Over 64 KiB of base64, so the body arrives in several parts.
+  const rows = Array.from({ length: 2500 }, (_, i) => [i, `2020-1-${1 + (i % 28)}`, i % 7 === 0 ? 'Café "東京"\n😀' : `cat ${i}`, i / 4, 2 ** 40 + i]);
+  const json = JSON.stringify(rows);
+
+  function bodyText(tableName: string, index: unknown, data: string): string {
+    return `{"tableName":${JSON.stringify(tableName)},"index":${JSON.stringify(index)},"data":${JSON.stringify(data)}}`;
+  }
+
+  it('reads a chunk the same in every body shape, with the same checksum whether rows are kept or not', async () => {
+    const checksums: string[] = [];
+    for (const keepRows of [true, false]) {
+      const client = await loggedIn({ keepRows, publishPolls: 0 });
+      const { datasetId, sessionId } = await ordersSession(client);
+      const path = `/datasets/${datasetId}/uploadSessions/${sessionId}`;
+      const data = b64(json);
+      const bodies: Body[] = [
+        bodyText('orders', 1, data),
+        JSON.stringify({ tableName: 'orders', index: 2, data }, null, 2),
+        `{"index":3,"data":"${data}","tableName":"orders"}`,
+        bodyText('orders', '4', data),
+        '{"tableName":"\\u006frders","index":5,"data":"' + data + '"}',
+        Readable.from([Buffer.from(bodyText('orders', 6, data))]),
+      ];
+      for (const body of bodies) {
+        const reply = await send(`${client.emulator.url}${path}`, 'PUT', client.headers(), body);
+        expect(reply.status).toBe(200);
+      }
+      await client.publishAndWait(datasetId, sessionId);
+      const table = (await inspect(client.emulator, datasetId)).tables.find((t) => t.name === 'orders');
+      expect(table?.rowCount).toBe(6 * rows.length);
+      checksums.push(table?.checksum ?? '');
+    }
+    expect(checksums[1]).toBe(checksums[0]);
+  });
+
+  it.each([
+    ['a character outside the alphabet mid-data', (data: string) => bodyText('orders', 1, `${data.slice(0, 40000)}!${data.slice(40001)}`), 400, /^table "orders", index 1: data is not valid base64/],
+    ['a URL-safe character mid-data', (data: string) => bodyText('orders', 1, `${data.slice(0, 40000)}-${data.slice(40001)}`), 400, /not valid base64/],
+    ['padding mid-data', (data: string) => bodyText('orders', 1, `${data.slice(0, 40000)}=${data.slice(40001)}`), 400, /not valid base64/],
+    ['a line break mid-data', (data: string) => bodyText('orders', 1, `${data.slice(0, 40000)}\n${data.slice(40000, -4)}`), 400, /not valid base64/],
+    ['a quote mid-data', (data: string) => `{"tableName":"orders","index":1,"data":"${data.slice(0, 40000)}"${data.slice(40001)}"}`, 400, /^Invalid JSON/],
+    ['a raw line break mid-data', (data: string) => `{"tableName":"orders","index":1,"data":"${data.slice(0, 40000)}\n${data.slice(40001)}"}`, 400, /^Invalid JSON: Control character/],
+    ['a row error deep in the chunk', () => bodyText('orders', 1, b64(json.replace('[2400,', '[2400.5,'))), 400, /^table "orders", index 1, row 2401, column "ID" \(INTEGER\): 2400\.5 is not an integer number$/],
+    ['a bad date deep in the chunk', () => bodyText('orders', 1, b64(json.replace('"2020-1-5"', '"2020-2-30"'))), 400, /, row 5, column "Day" \(DATE\): "2020-2-30" is not a date YYYY-MM-DD$/],
+    ['a table outside the session', (data: string) => bodyText('shipments', 1, data), 404, /not part of upload session/],
+  ])('rejects a chunk body with %s the same way whether rows are kept or not', async (_name, body, status, message) => {
+    const replies: Array<{ code: string; message: string }> = [];
+    for (const keepRows of [true, false]) {
+      const client = await loggedIn({ keepRows });
+      const { datasetId, sessionId } = await ordersSession(client);
+      const reply = await client.call('PUT', `/datasets/${datasetId}/uploadSessions/${sessionId}`, body(b64(json)));
+      expectError(reply, status, status === 404 ? 'ERR004' : 'ERR006', message);
+      replies.push({ code: reply.json.code, message: String(reply.json.message).replace(/[0-9A-F]{32}/g, '<id>') });
+    }
+    expect(replies[1]).toEqual(replies[0]);
+  });
+
+  it('refuses a chunk body in the usual shape without a JSON Content-Type', async () => {
+    const client = await loggedIn({ keepRows: false });
+    const { datasetId, sessionId } = await ordersSession(client);
+    const reply = await client.call('PUT', `/datasets/${datasetId}/uploadSessions/${sessionId}`, bodyText('orders', 1, b64(json)), { 'content-type': 'text/plain' });
+    expectError(reply, 415, 'ERR006', /Content-Type must be application\/json/);
+  });
+});
+
 describe('MicroStrategy emulator: publishing', () => {
   it('refuses to publish a table whose chunk indexes have a gap, and publishes once it is filled', async () => {
     const client = await loggedIn();

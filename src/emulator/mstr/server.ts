@@ -11,6 +11,8 @@ import type { ReadBody } from '../http-plumbing.js';
 import { isJsonNumber, parseStrictJson } from '../json-strict.js';
 import type { StrictJsonValue } from '../json-strict.js';
 import { ApiError, invalidInput, notFound } from './api-error.js';
+import { readChunkBody } from './chunk-body.js';
+import type { DecodedChunkRequest } from './chunk-body.js';
 import { faultErrorBody } from './faults.js';
 import type { FaultOperation } from './faults.js';
 import { resolveOptions } from './options.js';
@@ -18,6 +20,7 @@ import type { MstrEmulatorOptions, ResolvedMstrEmulatorOptions } from './options
 import { EmulatorState, newObjectId, newTicketId } from './state.js';
 import type { AuthSession, Dataset, DefinitionField, UploadSession } from './state.js';
 import { MY_REPORTS_FOLDER_ID, validateChunkRequest, validateModel, validateUploadSessionRequest } from './validate.js';
+import type { ChunkRequest } from './validate.js';
 
 export { describeSwitches } from './options.js';
 export type { EmulatorSwitch, MstrEmulatorOptions } from './options.js';
@@ -168,6 +171,14 @@ function jsonBody(req: IncomingMessage, bytes: Buffer): StrictJsonValue {
   }
 }
 
+// The usual chunk body was checked as it arrived; only the media type is left to check, first,
+// as jsonBody would.
+function chunkRequest({ req, bytes, chunk }: Call): ChunkRequest {
+  if (chunk === undefined) return validateChunkRequest(jsonBody(req, bytes));
+  if (!isJsonMediaType(req)) throw unsupportedMediaType('application/json');
+  return chunk;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Routing
 
@@ -286,9 +297,12 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, context:
   const hit = operation === undefined ? { nth: 0, rules: [] } : state.faults.next(operation);
   const fired: string[] = [];
   let outcome = '';
+  let body: Body | undefined;
+  const read = (): Promise<Body> =>
+    operation === 'chunk' ? readChunkBody(req, options.maxBodyBytes, state.scratch) : readBody(req, options.maxBodyBytes);
   try {
     // Reading is skipped only when the connection is to be dropped unread.
-    let body = hit.rules.some((r) => r.action.kind === 'reset-before') ? undefined : await readBody(req, options.maxBodyBytes);
+    body = hit.rules.some((r) => r.action.kind === 'reset-before') ? undefined : await read();
     let resetAfter = false;
     for (const rule of hit.rules) {
       state.faults.record(rule, hit.nth);
@@ -308,7 +322,7 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, context:
         outcome = 'reset before reading';
         return;
       } else if (operation !== undefined) {
-        body ??= await readBody(req, options.maxBodyBytes);
+        body ??= await read();
         const error = faultErrorBody(action.status, operation, rule.text);
         const retryAfter: Headers = action.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(action.retryAfterSeconds) };
         const answer = errorAnswer(new ApiError(action.status, error.code, error.message), retryAfter);
@@ -317,7 +331,7 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, context:
         return;
       }
     }
-    body ??= await readBody(req, options.maxBodyBytes);
+    body ??= await read();
     const answer = answerRequest(route, method, req, url, body, state, options);
     if (resetAfter) {
       req.socket.destroy();
@@ -331,9 +345,13 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, context:
     res.destroy();
     outcome = 'dropped (request body not received)';
   } finally {
+    state.scratch.give(body?.request?.data);
     options.log?.(`${method} ${url.pathname} ${outcome}${fired.length > 0 ? ` [fault ${fired.join(', ')}]` : ''}`);
   }
 }
+
+/** A read body; chunk PUTs in the usual shape arrive already decoded. */
+type Body = ReadBody & { request?: DecodedChunkRequest | undefined };
 
 // A delayed answer may find the client gone; the request was applied all the same.
 function deliver(req: IncomingMessage, res: ServerResponse, answer: Answer): void {
@@ -347,7 +365,7 @@ function answerRequest(
   method: string,
   req: IncomingMessage,
   url: URL,
-  body: ReadBody,
+  body: Body,
   state: EmulatorState,
   options: ResolvedMstrEmulatorOptions,
 ): Answer {
@@ -359,7 +377,7 @@ function answerRequest(
       const answer = errorAnswer(new ApiError(405, 'ERR001', 'HTTP 405 Method Not Allowed'), { Allow: allowed.join(', ') });
       return { ...answer, failure: ' ERR001' };
     }
-    return dispatch(route, { req, url, bytes: body.bytes, state, options });
+    return dispatch(route, { req, url, bytes: body.bytes, chunk: body.request, state, options });
   } catch (error) {
     return errorAnswer(
       error instanceof ApiError ? error : new ApiError(500, 'ERR001', `Internal emulator error: ${error instanceof Error ? error.message : String(error)}`),
@@ -371,6 +389,8 @@ interface Call {
   req: IncomingMessage;
   url: URL;
   bytes: Buffer;
+  /** A chunk PUT body already read in its usual shape; `bytes` is then empty. */
+  chunk: DecodedChunkRequest | undefined;
   state: EmulatorState;
   options: ResolvedMstrEmulatorOptions;
 }
@@ -426,7 +446,7 @@ function dispatch(route: Route, call: Call): Answer {
       if (req.method === 'DELETE') {
         state.deleteUploadSession(upload);
       } else {
-        const chunk = validateChunkRequest(jsonBody(req, bytes));
+        const chunk = chunkRequest(call);
         state.addChunk(dataset, upload, chunk.tableName, chunk.index, chunk.data);
       }
       return emptyAnswer(200);

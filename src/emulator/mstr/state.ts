@@ -18,7 +18,10 @@ import type {
   TableDef,
   UploadSessionState,
 } from './types.js';
-import { decodeChunk } from './validate.js';
+import { canonicalChunkRows } from './chunk-canonical.js';
+import { ScratchBuffers } from './scratch.js';
+import { chunkBytes, decodeChunk, decodeChunkBytes } from './validate.js';
+import type { ChunkData } from './validate.js';
 
 /** A 32 upper-case hex object id, the shape of every id in the vendor's samples. */
 export function newObjectId(): string {
@@ -88,7 +91,9 @@ interface StreamedTable {
   nextIndex: number;
   rowCount: number;
   waiting: Map<number, { text: Buffer; rowCount: number }>;
-  digests: Map<number, string>;
+  // The running hash before each folded index and its digest after: a retry of that index is the
+  // same data exactly when it leads from one to the other, so no chunk is hashed twice.
+  folded: Map<number, { before: Hash; after: string }>;
 }
 
 interface SessionTable {
@@ -149,6 +154,8 @@ export class EmulatorState {
   private readonly datasets = new Map<string, Dataset>();
   /** The fault rules and the per-operation request counts they are matched against. */
   readonly faults: FaultPlan;
+  /** Big buffers reused by chunk requests. */
+  readonly scratch = new ScratchBuffers();
 
   constructor(
     readonly options: ResolvedMstrEmulatorOptions,
@@ -334,7 +341,7 @@ export class EmulatorState {
             nextIndex: 1,
             rowCount: 0,
             waiting: new Map(),
-            digests: new Map(),
+            folded: new Map(),
           };
       tables.set(spec.table.name, { spec, indexes: new Set(), chunks: new Map(), stream });
     }
@@ -351,7 +358,8 @@ export class EmulatorState {
     return session;
   }
 
-  addChunk(dataset: Dataset, session: UploadSession, tableName: string, index: number, data: string): void {
+  /** `data` may be scratch memory: it is not kept after this returns. */
+  addChunk(dataset: Dataset, session: UploadSession, tableName: string, index: number, data: ChunkData): void {
     this.requireOpen(session);
     const table = session.tables.get(tableName);
     if (table === undefined) {
@@ -371,10 +379,21 @@ export class EmulatorState {
       decodeChunk(data, context, (row) => rows.push(row));
       table.chunks.set(index, rows);
     } else {
-      const columns = table.spec.table.columns;
-      const lines: string[] = [];
-      const rowCount = decodeChunk(data, context, (row) => lines.push(canonicalRowJson(row, columns), '\n'));
-      foldChunk(table.stream, tableName, index, Buffer.from(lines.join('')), rowCount);
+      const bytes = chunkBytes(data, context);
+      const canonical = canonicalChunkRows(bytes, context, this.scratch);
+      if (canonical === undefined) {
+        // The byte-level check declined: decodeChunk rules, and throws the precise error if any.
+        const columns = table.spec.table.columns;
+        const lines: string[] = [];
+        const rowCount = decodeChunkBytes(bytes, context, (row) => lines.push(canonicalRowJson(row, columns), '\n'));
+        foldChunk(table.stream, tableName, index, Buffer.from(lines.join('')), rowCount);
+      } else {
+        try {
+          foldChunk(table.stream, tableName, index, canonical.bytes, canonical.rowCount);
+        } finally {
+          canonical.release();
+        }
+      }
     }
     table.indexes.add(index);
   }
@@ -523,27 +542,38 @@ function describeIndexes(indexes: number[]): string {
 // A chunk that arrives after an index already folded into the hash cannot be replaced any more;
 // an identical retry is harmless, anything else is refused (only with keepRows=false).
 function foldChunk(stream: StreamedTable, tableName: string, index: number, text: Buffer, rowCount: number): void {
-  const digest = createHash('sha256').update(text).digest('hex');
   if (index < stream.nextIndex) {
-    if (stream.digests.get(index) === digest) return;
+    const folded = stream.folded.get(index);
+    if (folded !== undefined && folded.before.copy().update(text).digest('hex') === folded.after) return;
     throw notSupported(
       `table ${JSON.stringify(tableName)}, index ${index}: with keepRows=false a chunk cannot be replaced by different data once later chunks were folded in`,
     );
   }
-  stream.waiting.set(index, { text, rowCount });
-  stream.digests.set(index, digest);
-  for (let next = stream.waiting.get(stream.nextIndex); next !== undefined; next = stream.waiting.get(stream.nextIndex)) {
-    stream.hash.update(next.text);
-    stream.rowCount += next.rowCount;
-    stream.waiting.delete(stream.nextIndex);
-    stream.nextIndex++;
+  if (index > stream.nextIndex) {
+    // `text` may be scratch memory that is reused after this request.
+    stream.waiting.set(index, { text: Buffer.from(text), rowCount });
+    return;
   }
+  foldNext(stream, text, rowCount);
+  for (let next = stream.waiting.get(stream.nextIndex); next !== undefined; next = stream.waiting.get(stream.nextIndex)) {
+    stream.waiting.delete(stream.nextIndex);
+    foldNext(stream, next.text, next.rowCount);
+  }
+}
+
+function foldNext(stream: StreamedTable, text: Buffer, rowCount: number): void {
+  const before = stream.hash.copy();
+  stream.hash.update(text);
+  stream.folded.set(stream.nextIndex, { before, after: stream.hash.copy().digest('hex') });
+  stream.rowCount += rowCount;
+  stream.nextIndex++;
 }
 
 function releaseChunks(session: UploadSession): void {
   for (const table of session.tables.values()) {
     table.chunks.clear();
     table.stream?.waiting.clear();
+    table.stream?.folded.clear();
   }
 }
 

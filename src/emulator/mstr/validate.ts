@@ -308,10 +308,13 @@ export function validateUploadSessionRequest(body: StrictJsonValue, tables: Tabl
 // ---------------------------------------------------------------------------------------------
 // PUT /datasets/{id}/uploadSessions/{sid}
 
+/** The base64 text of a chunk as sent, or the bytes already decoded from canonical base64. */
+export type ChunkData = string | Buffer;
+
 export interface ChunkRequest {
   tableName: string;
   index: number;
-  data: string;
+  data: ChunkData;
 }
 
 const INDEX_TEXT = /^[1-9][0-9]*$/;
@@ -345,11 +348,26 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * the session's column order. ROW chunks are checked while parsing, so a chunk of millions of rows
  * never exists as one parse tree. Returns the number of rows.
  */
-export function decodeChunk(data: string, context: ChunkContext, onRow: (cells: Cell[]) => void): number {
-  const { spec } = context;
-  const label = `table ${JSON.stringify(spec.table.name)}, index ${context.index}`;
+export function decodeChunk(data: ChunkData, context: ChunkContext, onRow: (cells: Cell[]) => void): number {
+  return decodeChunkBytes(chunkBytes(data, context), context, onRow);
+}
+
+function chunkLabel(context: ChunkContext): string {
+  return `table ${JSON.stringify(context.spec.table.name)}, index ${context.index}`;
+}
+
+/** The decoded bytes of a chunk's `data`; base64 that is not canonical is 400 ERR006. */
+export function chunkBytes(data: ChunkData, context: ChunkContext): Buffer {
+  if (typeof data !== 'string') return data;
   const bytes = decodeBase64Strict(data);
-  if (bytes === undefined) throw invalidInput(`${label}: data is not valid base64 (standard alphabet, padded with =, no whitespace)`);
+  if (bytes === undefined) throw invalidInput(`${chunkLabel(context)}: data is not valid base64 (standard alphabet, padded with =, no whitespace)`);
+  return bytes;
+}
+
+/** decodeChunk after the base64 step: UTF-8 → strict JSON → rows → cells. */
+export function decodeChunkBytes(bytes: Uint8Array, context: ChunkContext, onRow: (cells: Cell[]) => void): number {
+  const { spec } = context;
+  const label = chunkLabel(context);
   let text: string;
   try {
     text = utf8.decode(bytes);
@@ -388,25 +406,16 @@ export function decodeChunk(data: string, context: ChunkContext, onRow: (cells: 
   return length;
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /**
- * Node's base64 decoder skips bad characters silently, so the text is checked first: standard
- * alphabet, length a multiple of 4, `=` padding only at the end, and zero bits in the unused
- * part of the last character (what a canonical encoder writes).
+ * Node's base64 decoder is lenient (it skips foreign characters, takes the URL-safe alphabet and
+ * ignores non-zero padding bits), so the text must re-encode to itself: that holds exactly for
+ * the standard alphabet, length a multiple of 4, `=` padding only at the end, and zero bits in
+ * the unused part of the last character (what a canonical encoder writes).
  */
 export function decodeBase64Strict(data: string): Buffer | undefined {
-  if (data.length % 4 !== 0 || !BASE64.test(data)) return undefined;
-  const pad = data.endsWith('==') ? 2 : data.endsWith('=') ? 1 : 0;
-  if (pad > 0 && (base64Digit(data.charCodeAt(data.length - pad - 1)) & (pad === 2 ? 0x0f : 0x03)) !== 0) return undefined;
-  return Buffer.from(data, 'base64');
-}
-
-function base64Digit(code: number): number {
-  if (code >= 0x41 && code <= 0x5a) return code - 0x41;
-  if (code >= 0x61 && code <= 0x7a) return code - 0x61 + 26;
-  if (code >= 0x30 && code <= 0x39) return code - 0x30 + 52;
-  return code === 0x2b ? 62 : 63;
+  if (data.length % 4 !== 0) return undefined;
+  const bytes = Buffer.from(data, 'base64');
+  return bytes.toString('base64') === data ? bytes : undefined;
 }
 
 function columnLabel(spec: SessionTableSpec, sessionPosition: number): string {
@@ -484,14 +493,21 @@ function checkCell(value: StrictJsonValue, type: WireType): Cell | CellRejection
     case 'BIGDECIMAL':
       return isJsonNumber(value) ? value.text : new CellRejection('is not a JSON number', false);
     case 'DATE':
-      return (typeof value === 'string' ? normaliseDate(value) : undefined) ?? new CellRejection('is not a date YYYY-MM-DD', true);
+      return (typeof value === 'string' ? normaliseTemporal(value, type) : undefined) ?? new CellRejection('is not a date YYYY-MM-DD', true);
     case 'TIME':
-      return typeof value === 'string' && isTime(value) ? value : new CellRejection('is not a time HH:MM:SS[.fffffffff]', true);
+      return (typeof value === 'string' ? normaliseTemporal(value, type) : undefined) ?? new CellRejection('is not a time HH:MM:SS[.fffffffff]', true);
     case 'DATETIME':
-      return typeof value === 'string' && isDateTime(value)
-        ? value
-        : new CellRejection('is not a date-time YYYY-MM-DDTHH:MM:SS[.fffffffff] without zone', true);
+      return (
+        (typeof value === 'string' ? normaliseTemporal(value, type) : undefined) ??
+        new CellRejection('is not a date-time YYYY-MM-DDTHH:MM:SS[.fffffffff] without zone', true)
+      );
   }
+}
+
+/** The stored form of a DATE, TIME or DATETIME value, or undefined when the text is not one. */
+export function normaliseTemporal(text: string, type: 'DATE' | 'TIME' | 'DATETIME'): string | undefined {
+  if (type === 'DATE') return normaliseDate(text);
+  return (type === 'TIME' ? isTime(text) : isDateTime(text)) ? text : undefined;
 }
 
 // The docs' own sample sends "2017-12-5", so month and day may be unpadded; stored padded.
@@ -541,13 +557,16 @@ function digitsAt(text: string, at: number, count: number): number {
   return n;
 }
 
-function isRealDate(year: number, month: number, day: number): boolean {
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** A day of the proleptic Gregorian calendar from year 1 on. */
+export function isRealDate(year: number, month: number, day: number): boolean {
   if (year < 1 || month < 1 || month > 12 || day < 1) return false;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1] ?? 0;
-  return day <= days;
+  if (day <= (DAYS_IN_MONTH[month - 1] ?? 0)) return true;
+  return month === 2 && day === 29 && ((year % 4 === 0 && year % 100 !== 0) || year % 400 === 0);
 }
 
-function isClock(hour: number, minute: number, second: number): boolean {
+/** A time of day from 00:00:00 to 23:59:59 (no leap second). */
+export function isClock(hour: number, minute: number, second: number): boolean {
   return hour >= 0 && minute >= 0 && second >= 0 && hour <= 23 && minute <= 59 && second <= 59;
 }

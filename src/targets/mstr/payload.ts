@@ -100,7 +100,7 @@ export function buildUploadSession(tables: readonly UploadTable[]): {
 }
 
 // Raw bytes per base64 piece: a multiple of 3, so the pieces join into one valid base64 text.
-const BASE64_PIECE_BYTES = 3 * 1024 * 1024;
+const BASE64_PIECE_BYTES = 48 * 1024;
 
 /**
  * `PUT .../uploadSessions/{id}`: `{"tableName","index","data"}` with the chunk's JSON text in
