@@ -43,6 +43,8 @@ export class CsvByteTokenizer {
   readonly #width: number;
   readonly #delimiter: number;
   readonly #quote: number;
+  readonly #delimiterChar: string;
+  readonly #quoteChar: string;
   readonly #maxRecordBytes: number;
   #carry: Buffer | undefined;
   #work: Buffer | undefined;
@@ -53,6 +55,9 @@ export class CsvByteTokenizer {
     this.#width = width;
     this.#delimiter = dialect.delimiter.charCodeAt(0);
     this.#quote = dialect.quote === null ? -1 : dialect.quote.charCodeAt(0);
+    this.#delimiterChar = dialect.delimiter;
+    // With quoting off, no search for the quote ever runs; any character would do.
+    this.#quoteChar = dialect.quote ?? '"';
     this.#maxRecordBytes = options.maxRecordBytes ?? 64 * 1024 * 1024;
     this.starts = new Int32Array(width);
     this.ends = new Int32Array(width);
@@ -90,70 +95,47 @@ export class CsvByteTokenizer {
     if (carry !== undefined) this.#parse(carry, true, onRecord);
   }
 
-  // Returns where the first unfinished record starts (buf.length when none). One flat loop over
-  // the bytes: a delimiter closes a field, a line break a record; a quote at the start of a
-  // field jumps to its closing quote with native searches.
+  // Returns where the first unfinished record starts (buf.length when none). Delimiters and line
+  // breaks are found with String#indexOf on a latin1 view of the bytes (one character per byte,
+  // so positions are byte offsets): V8 searches one-byte strings natively, about a third faster
+  // than any byte loop here. Each of the next delimiter, LF, CR is searched again only once passed.
   #parse(buf: Buffer, final: boolean, onRecord: ByteRecordHandler): number {
     const n = buf.length;
+    const text = buf.toString('latin1', 0, n);
     const d = this.#delimiter;
+    const dChar = this.#delimiterChar;
     const q = this.#quote;
+    const qChar = this.#quoteChar;
     const width = this.#width;
-    const starts = this.starts;
-    const ends = this.ends;
-    const flags = this.flags;
     const maxRecordBytes = this.#maxRecordBytes;
     let line = this.#line;
     let i = 0;
     let recordStart = 0;
-    let fieldStart = 0;
     let f = 0;
-    // The field at f was quoted and is already stored; the loop stands on the byte after it.
-    let quotedDone = false;
     let linesInside = 0;
+    let nextDelim = -1;
     let nextLf = -1;
     let nextCr = -1;
 
+    // At the top of this loop, i is where a field starts.
     while (i < n) {
-      const c = buf[i]!;
-      if (c === d) {
-        if (f === width) throw new CsvFastPathExit(`more than ${width} fields at line ${line}`);
-        if (quotedDone) quotedDone = false;
-        else this.#store(f, fieldStart, i, 0);
-        f++;
-        fieldStart = ++i;
-        continue;
-      }
-      if (c === LF || c === CR) {
-        // A CR at the very end may be the first half of a CRLF.
+      let c = buf[i]!;
+      if (i === recordStart && (c === LF || c === CR)) {
+        // A line with no characters: no record. A CR at the very end may be half of a CRLF.
         if (c === CR && i + 1 === n && !final) break;
-        const next = c === CR && buf[i + 1] === LF ? i + 2 : i + 1;
-        if (i === recordStart) {
-          // A line with no characters: no record.
-          line++;
-          i = recordStart = fieldStart = next;
-          continue;
-        }
-        if (f === width) throw new CsvFastPathExit(`more than ${width} fields at line ${line}`);
-        if (quotedDone) quotedDone = false;
-        else this.#store(f, fieldStart, i, 0);
-        if (f + 1 !== width) throw new CsvFastPathExit(`${f + 1} fields instead of ${width} at line ${line}`);
-        if (i - recordStart > maxRecordBytes) throw new CsvFastPathExit('record too large');
-        onRecord(buf, line);
-        line += 1 + linesInside;
-        linesInside = 0;
-        f = 0;
-        i = recordStart = fieldStart = next;
+        line++;
+        i = recordStart = c === CR && buf[i + 1] === LF ? i + 2 : i + 1;
         continue;
       }
-      if (c === q && i === fieldStart && !quotedDone) {
-        if (f === width) throw new CsvFastPathExit(`more than ${width} fields at line ${line}`);
+      if (f === width) throw new CsvFastPathExit(`more than ${width} fields at line ${line}`);
+      let end: number;
+      if (c === q) {
         const start = i + 1;
         let k = start;
         let flag = FIELD_QUOTED;
         for (;;) {
-          k = buf.indexOf(q, k);
-          if (k < 0 || k + 1 >= n) break;
-          if (buf[k + 1] !== q) break;
+          k = text.indexOf(qChar, k);
+          if (k < 0 || k + 1 >= n || buf[k + 1] !== q) break;
           flag |= FIELD_ESCAPED;
           k += 2;
         }
@@ -162,46 +144,54 @@ export class CsvByteTokenizer {
           if (!final) break;
           throw new CsvFastPathExit('unterminated quote');
         }
-        // Line breaks inside quotes are rare: the next LF and CR are looked up natively, and
-        // again only once passed.
-        if (nextLf < start) nextLf = indexOrEnd(buf, LF, start);
+        // Line breaks inside quotes are data, but still count as lines.
+        if (nextLf < start) nextLf = indexOrEnd(text, '\n', start);
         while (nextLf < k) {
           linesInside++;
-          nextLf = indexOrEnd(buf, LF, nextLf + 1);
+          nextLf = indexOrEnd(text, '\n', nextLf + 1);
         }
-        if (nextCr < start) nextCr = indexOrEnd(buf, CR, start);
+        if (nextCr < start) nextCr = indexOrEnd(text, '\r', start);
         while (nextCr < k) {
           if (buf[nextCr + 1] !== LF) linesInside++;
-          nextCr = indexOrEnd(buf, CR, nextCr + 1);
+          nextCr = indexOrEnd(text, '\r', nextCr + 1);
         }
         this.#store(f, start, k, flag);
-        quotedDone = true;
-        i = k + 1;
-        if (i < n) {
-          const after = buf[i]!;
-          if (after !== d && after !== LF && after !== CR) throw new CsvFastPathExit('text after a closing quote');
-        }
-        continue;
+        end = k + 1;
+        c = end < n ? buf[end]! : -1;
+        if (c !== d && c !== LF && c !== CR && c !== -1) throw new CsvFastPathExit('text after a closing quote');
+      } else {
+        if (nextDelim < i) nextDelim = indexOrEnd(text, dChar, i);
+        if (nextLf < i) nextLf = indexOrEnd(text, '\n', i);
+        if (nextCr < i) nextCr = indexOrEnd(text, '\r', i);
+        end = nextDelim < nextLf ? nextDelim : nextLf;
+        if (nextCr < end) end = nextCr;
+        if (end === n && !final) break;
+        this.#store(f, i, end, 0);
+        c = end < n ? buf[end]! : -1;
       }
-      if (quotedDone) throw new CsvFastPathExit('text after a closing quote');
-      i++;
-    }
-
-    if (i < n || !final) {
-      // Stopped inside a record: it is parsed whole once the rest of it arrives.
-      this.#line = line;
-      return recordStart;
-    }
-    if (recordStart < n) {
-      // The input ends without a line break after the last record.
-      if (f === width) throw new CsvFastPathExit(`more than ${width} fields at line ${line}`);
-      if (!quotedDone) this.#store(f, fieldStart, n, 0);
-      if (f + 1 !== width) throw new CsvFastPathExit(`${f + 1} fields instead of ${width} at line ${line}`);
-      if (n - recordStart > maxRecordBytes) throw new CsvFastPathExit('record too large');
+      f++;
+      if (c === d) {
+        i = end + 1;
+        if (i < n) continue;
+        if (!final) break;
+        // The input ends right after a delimiter: one more, empty field.
+        if (f === width) throw new CsvFastPathExit(`more than ${width} fields at line ${line}`);
+        this.#store(f, n, n, 0);
+        f++;
+      }
+      // The record ends: at a line break, or at the end of the input.
+      if (c === CR && end + 1 === n && !final) break;
+      if (f !== width) throw new CsvFastPathExit(`${f} fields instead of ${width} at line ${line}`);
+      if (end - recordStart > maxRecordBytes) throw new CsvFastPathExit('record too large');
       onRecord(buf, line);
+      line += 1 + linesInside;
+      linesInside = 0;
+      f = 0;
+      i = recordStart = c === CR && buf[end + 1] === LF ? end + 2 : Math.min(end + 1, n);
     }
     this.#line = line;
-    return n;
+    // Stopped inside a record: it is parsed whole once the rest of it arrives.
+    return i < n || f > 0 ? recordStart : n;
   }
 
   #store(f: number, start: number, end: number, flag: number): void {
@@ -211,7 +201,7 @@ export class CsvByteTokenizer {
   }
 }
 
-function indexOrEnd(buf: Buffer, byte: number, from: number): number {
-  const at = buf.indexOf(byte, from);
-  return at < 0 ? buf.length : at;
+function indexOrEnd(text: string, search: string, from: number): number {
+  const at = text.indexOf(search, from);
+  return at < 0 ? text.length : at;
 }
