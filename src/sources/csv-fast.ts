@@ -11,7 +11,7 @@ import { ASK_TEXT, classifyBytes, isWireReady } from '../schema/byte-values.js';
 import { CELL_MODE } from '../schema/infer.js';
 import type { CellFold } from '../schema/infer.js';
 import type { RawCell, WireType } from '../schema/types.js';
-import { DEFAULT_NULL_TOKENS, classifyValue, createNullTokenTest, normalizeValue } from '../schema/values.js';
+import { DEFAULT_NULL_TOKENS, VALUE_KIND, classifyValue, createNullTokenTest, normalizeValue } from '../schema/values.js';
 import { FIELD_ESCAPED } from './csv-bytes.js';
 import type { ByteRecordHandler, CsvByteTokenizer } from './csv-bytes.js';
 import type { EncodedBatch } from './types.js';
@@ -19,14 +19,20 @@ import type { EncodedBatch } from './types.js';
 /** Tests "these bytes are a null token"; bytes equal to a token's UTF-8 are that token's text. */
 export function createByteNullTest(tokens: readonly string[]): (buf: Uint8Array, s: number, e: number) => boolean {
   const byLength: (Buffer[] | undefined)[] = [];
+  // Most cells start with a byte no token starts with (a digit, say): one lookup settles them.
+  const firstBytes = new Uint8Array(256);
+  let empty = false;
   for (const token of tokens) {
     const bytes = Buffer.from(token, 'utf8');
     (byLength[bytes.length] ??= []).push(bytes);
+    if (bytes.length === 0) empty = true;
+    else firstBytes[bytes[0]!] = 1;
   }
   const maxLength = byLength.length - 1;
   return (buf, s, e) => {
     const n = e - s;
-    if (n > maxLength) return false;
+    if (n === 0) return empty;
+    if (n > maxLength || firstBytes[buf[s]!] === 0) return false;
     const bucket = byLength[n];
     if (bucket === undefined) return false;
     outer: for (const token of bucket) {
@@ -53,12 +59,21 @@ function isAscii(buf: Uint8Array, s: number, e: number): boolean {
   return true;
 }
 
+/** The scan pass's record handler, and what it learnt about each column's cells on the way. */
+export interface CsvCellScanner {
+  onRecord: ByteRecordHandler;
+  /** Per column, the OR of the kinds classifyBytes gave its non-null cells. */
+  readonly fastKinds: Int32Array;
+  /** Per column, 1 once a non-null cell needed the string route (escapes, odd spellings, UTF-8). */
+  readonly slowCells: Uint8Array;
+}
+
 /** The scan pass's record handler: folds every cell into `cells`, as SchemaInferrer.add does. */
 export function createCsvCellScanner(
   tokenizer: CsvByteTokenizer,
   cells: CellFold,
   options: { nullTokens?: readonly string[] | undefined; quote: string | null },
-): ByteRecordHandler {
+): CsvCellScanner {
   const { starts, ends, flags } = tokenizer;
   const modes = cells.modes;
   const width = modes.length;
@@ -83,13 +98,16 @@ export function createCsvCellScanner(
 
   const maxNullBytes = longestUtf8(options.nullTokens ?? DEFAULT_NULL_TOKENS);
   const seen = new Int32Array(width);
+  const fastKinds = new Int32Array(width);
+  const slowCells = new Uint8Array(width);
   const needsExample = new Uint8Array(width).map((_, c) => (cells.wantsExample(c) ? 1 : 0));
-  return (buf, line) => {
+  const onRecord: ByteRecordHandler = (buf, line) => {
     for (let c = 0; c < width; c++) {
       const s = starts[c]!;
       const e = ends[c]!;
       const flag = flags[c]!;
       if ((flag & FIELD_ESCAPED) !== 0) {
+        slowCells[c] = 1;
         foldText(c, decode(buf, s, e, flag), line);
         continue;
       }
@@ -104,7 +122,12 @@ export function createCsvCellScanner(
       const mode = modes[c];
       if (mode === CELL_MODE.SKIP) continue;
       let kind = classifyBytes(buf, s, e);
-      if (kind === ASK_TEXT) kind = classifyValue(decode(buf, s, e, flag));
+      if (kind === ASK_TEXT) {
+        slowCells[c] = 1;
+        kind = classifyValue(decode(buf, s, e, flag));
+      } else {
+        fastKinds[c]! |= kind;
+      }
       if (mode === CELL_MODE.INFER) {
         // Most cells repeat a kind their column has already seen: nothing to tell the inferrer.
         const before = seen[c]!;
@@ -118,6 +141,37 @@ export function createCsvCellScanner(
     }
     cells.addRows(1);
   };
+  return { onRecord, fastKinds, slowCells };
+}
+
+const { INT32, FRACTION, BOOL, DATE, DATETIME } = VALUE_KIND;
+
+/**
+ * Per column, 1 when every non-null cell the scan saw is already the wire text of `types[c]`, as
+ * classifyBytes showed (its kinds imply the canonical spelling): the upload pass may then copy
+ * those cells without checking them again. Only sound while the file is the one that was scanned.
+ */
+export function wireReadyColumns(types: readonly WireType[], fastKinds: Int32Array, slowCells: Uint8Array): Uint8Array {
+  return Uint8Array.from(types, (type, c) => {
+    if (slowCells[c] !== 0) return 0;
+    const kinds = fastKinds[c]!;
+    switch (type) {
+      case 'INTEGER':
+      case 'BIGINTEGER':
+        return (kinds & ~INT32) === 0 ? 1 : 0;
+      case 'DOUBLE':
+      case 'BIGDECIMAL':
+        return (kinds & ~(INT32 | FRACTION)) === 0 ? 1 : 0;
+      case 'BOOL':
+        return (kinds & ~BOOL) === 0 ? 1 : 0;
+      case 'DATE':
+        return (kinds & ~DATE) === 0 ? 1 : 0;
+      case 'DATETIME':
+        return (kinds & ~DATETIME) === 0 ? 1 : 0;
+      default:
+        return 0;
+    }
+  });
 }
 
 function longestUtf8(tokens: readonly string[]): number {
@@ -153,6 +207,7 @@ export class CsvRowEncoder {
   readonly #isNullBytes: (buf: Uint8Array, s: number, e: number) => boolean;
   readonly #maxNullBytes: number;
   readonly #quoteByte: number;
+  readonly #wireReady: Uint8Array;
   readonly #isNullText: (text: string) => boolean;
   readonly #decode: (buf: Buffer, s: number, e: number, flags: number) => string;
   readonly #serialize: ReturnType<typeof createRowSerializer>;
@@ -168,9 +223,17 @@ export class CsvRowEncoder {
   constructor(
     tokenizer: CsvByteTokenizer,
     columns: readonly { name: string; type: WireType }[],
-    options: { nullTokens?: readonly string[] | undefined; quote: string | null; file?: string; skipRows?: number },
+    options: {
+      nullTokens?: readonly string[] | undefined;
+      quote: string | null;
+      file?: string;
+      skipRows?: number;
+      /** From wireReadyColumns: columns whose cells the scan proved wire-ready. */
+      wireReady?: Uint8Array | undefined;
+    },
   ) {
     this.#tokenizer = tokenizer;
+    this.#wireReady = options.wireReady ?? new Uint8Array(columns.length);
     this.#types = columns.map((c) => c.type);
     this.#quoted = this.#types.map(isQuotedOnWire);
     const tokens = options.nullTokens ?? DEFAULT_NULL_TOKENS;
@@ -226,6 +289,7 @@ export class CsvRowEncoder {
     const quoted = this.#quoted;
     const isNullBytes = this.#isNullBytes;
     const maxNullBytes = this.#maxNullBytes;
+    const wireReady = this.#wireReady;
     const width = types.length;
     // Worst case: every byte escaped as \u00XX, plus quotes, commas and nulls.
     this.#ensure(6 * (ends[width - 1]! - starts[0]!) + 8 * width + 4);
@@ -260,7 +324,7 @@ export class CsvRowEncoder {
           o = this.#writeText(c, this.#decode(buf, s, e, flag), o, buf, line);
           out = this.#out;
         }
-      } else if (isWireReady(type, buf, s, e)) {
+      } else if (wireReady[c] !== 0 || isWireReady(type, buf, s, e)) {
         // Cells are short: a loop beats Buffer#copy, whose argument checks cost more than the bytes.
         if (quoted[c]) out[o++] = QUOTE;
         for (let p = s; p < e; p++) out[o++] = buf[p]!;

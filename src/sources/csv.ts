@@ -2,7 +2,7 @@
 // rows. Every pass streams from disk, so memory holds one read chunk and one batch at a time.
 
 import { createReadStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import { pipeline as pipelineCallback } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -19,7 +19,7 @@ import type { SchemaInferrer } from '../schema/infer.js';
 import { encodeRowBatches } from '../chunker/encode-rows.js';
 import { CsvByteTokenizer, CsvFastPathExit, byteDialectSupported } from './csv-bytes.js';
 import type { ByteRecordHandler } from './csv-bytes.js';
-import { CsvRowEncoder, byteNullTokensSupported, createCsvCellScanner } from './csv-fast.js';
+import { CsvRowEncoder, byteNullTokensSupported, createCsvCellScanner, wireReadyColumns } from './csv-fast.js';
 
 export interface CsvSourceOptions {
   /** One character; detected from the first 64 KiB when absent. */
@@ -110,8 +110,23 @@ interface CsvSourceInit {
   spoolDir: string | undefined;
 }
 
+/** What a completed byte-path scan learnt, valid only for the file it read. */
+interface ScanMemo {
+  fingerprint: string;
+  nullTokens: string;
+  fastKinds: Int32Array;
+  slowCells: Uint8Array;
+}
+
+/** Identity, size and modification time: any write to the file changes it. */
+async function fingerprint(path: string): Promise<string> {
+  const info = await stat(path, { bigint: true });
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
+
 class CsvSource implements CsvTableSource {
   readonly format = 'csv' as const;
+  private scanned: ScanMemo | undefined;
   readonly declaredTypes = undefined;
   readonly displayName: string;
   readonly totalBytes: number;
@@ -160,7 +175,8 @@ class CsvSource implements CsvTableSource {
     if (this.bytePathFits(options.nullTokens)) {
       const tokenizer = new CsvByteTokenizer(this.dialect, this.columns.length, { maxRecordBytes: this.init.maxRecordChars });
       const scanner = createCsvCellScanner(tokenizer, inferrer.cells, { nullTokens: options.nullTokens, quote: this.dialect.quote });
-      const onRecord = this.skippingHeader(scanner);
+      const onRecord = this.skippingHeader(scanner.onRecord);
+      const before = await fingerprint(this.init.input.path);
       try {
         for await (const { bytes, bytesRead } of readBytes(this.init.input, signal)) {
           tokenizer.push(bytes, onRecord);
@@ -169,6 +185,8 @@ class CsvSource implements CsvTableSource {
         tokenizer.end(onRecord);
         signal?.throwIfAborted();
         options.onProgress(this.totalBytes, inferrer.rowCount);
+        const after = await fingerprint(this.init.input.path);
+        if (after === before) this.scanned = { fingerprint: after, nullTokens: options.nullTokens.join('\u0000'), fastKinds: scanner.fastKinds, slowCells: scanner.slowCells };
         return;
       } catch (err) {
         if (!(err instanceof CsvFastPathExit)) throw err;
@@ -189,11 +207,17 @@ class CsvSource implements CsvTableSource {
     let done = options.skipRows ?? 0;
     if (this.bytePathFits(options.nullTokens)) {
       const tokenizer = new CsvByteTokenizer(this.dialect, this.columns.length, { maxRecordBytes: this.init.maxRecordChars });
+      // Cells the scan of this very file proved wire-ready are copied without a second check;
+      // the file is compared with the scanned one before and after, so a change cannot slip by.
+      const scanned = this.scanned;
+      const trusted =
+        scanned !== undefined && scanned.nullTokens === options.nullTokens.join('\u0000') && scanned.fingerprint === (await fingerprint(this.init.input.path));
       const encoder = new CsvRowEncoder(tokenizer, columns, {
         nullTokens: options.nullTokens,
         quote: this.dialect.quote,
         file: this.displayName,
         skipRows: done,
+        wireReady: trusted ? wireReadyColumns(options.types, scanned.fastKinds, scanned.slowCells) : undefined,
       });
       const onRecord = this.skippingHeader(encoder.onRecord);
       try {
@@ -205,6 +229,7 @@ class CsvSource implements CsvTableSource {
         }
         tokenizer.end(onRecord);
         signal?.throwIfAborted();
+        if (trusted && (await fingerprint(this.init.input.path)) !== scanned.fingerprint) throw this.changedError();
         yield encoder.takeBatch(this.totalBytes);
         return;
       } catch (err) {
@@ -213,6 +238,12 @@ class CsvSource implements CsvTableSource {
     }
     // Rows encoded but not yet handed over are dropped here and encoded again by the string path.
     yield* encodeRowBatches(this.batches(signal), columns, { nullTokens: options.nullTokens, file: this.displayName, skipRows: done });
+  }
+
+  private changedError(): InputError {
+    return new InputError('INPUT_READ', `${this.displayName} changed while it was being read`, {
+      hint: 'let the program writing the file finish, or push a copy of it; nothing was published',
+    });
   }
 
   private bytePathFits(nullTokens: readonly string[]): boolean {

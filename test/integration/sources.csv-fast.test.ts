@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -145,6 +145,28 @@ describe('CSV byte path', () => {
     expect(encoded.text).toContain('\ufffd');
     await compareEncodings(source, inferred.map(() => 'STRING'));
     await compareEncodings(source, inferred, 12_345);
+    await source.close();
+  });
+
+  it('copies the cells its own scan proved wire-ready, to the same bytes', async () => {
+    const file = writeCsv('trusted.csv', 20_000, 23);
+    const source = await openCsvSource(file, { header: true });
+    const scan = await fastScan(source);
+    const types = scan.columns.map((c) => c.type);
+    expect(types.slice(0, 3)).toEqual(['INTEGER', 'DOUBLE', 'DATE']);
+    await compareEncodings(source, types);
+    await compareEncodings(source, types.map((t) => (t === 'INTEGER' ? 'BIGDECIMAL' : t)));
+    await source.close();
+  });
+
+  it('stops with an error instead of trusting its scan when the file changed after it', async () => {
+    const file = writeCsv('changed.csv', 20_000, 29);
+    const source = await openCsvSource(file, { header: true });
+    const scan = await fastScan(source);
+    const types = scan.columns.map((c) => c.type);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/\n-?\d+,/, '\nabc,'));
+    const result = await outcome(() => joined(source.encodedBatches!({ types, nullTokens: DEFAULT_NULL_TOKENS })));
+    expect(result).toMatchObject({ code: 'INPUT_VALUE', location: { column: 'col0', value: 'abc' } });
     await source.close();
   });
 

@@ -1,5 +1,6 @@
 import { ASK_TEXT, classifyBytes, isWireReady } from '../../src/schema/byte-values.js';
 import { WIRE_TYPES } from '../../src/schema/types.js';
+import { wireReadyColumns } from '../../src/sources/csv-fast.js';
 import { VALUE_KIND, classifyValue, normalizeValue } from '../../src/schema/values.js';
 
 // Cells near every shape the shortcuts decide: numbers, dates, times, booleans, and near misses.
@@ -109,5 +110,16 @@ describe('isWireReady', () => {
     expect(ready('DATETIME', '2024-02-29T23:59:59')).toBe(true);
     expect(ready('DATETIME', '2024-02-29 23:59:59')).toBe(false);
     expect(ready('BOOL', 'TRUE')).toBe(false);
+  });
+});
+
+describe('wireReadyColumns', () => {
+  const { INT32, INT64, FRACTION, BOOL, DATE, DATETIME } = VALUE_KIND;
+
+  it('trusts a column only when every cell kind the scan saw is canonical for the column type', () => {
+    const types = ['INTEGER', 'BIGINTEGER', 'DOUBLE', 'BIGDECIMAL', 'BOOL', 'DATE', 'DATETIME', 'DATETIME', 'DOUBLE', 'STRING', 'TIME', 'INTEGER'] as const;
+    const kinds = Int32Array.of(INT32, INT32, INT32 | FRACTION, FRACTION, BOOL, DATE, DATETIME, DATE | DATETIME, INT64, 0, 0, INT32);
+    const slow = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+    expect([...wireReadyColumns(types, kinds, slow)]).toEqual([1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0]);
   });
 });
