@@ -1,6 +1,7 @@
 // Parquet input: the schema comes from the file, and each pass reads one row group at a time with
 // hyparquet, so memory follows the largest row group and not the file. Values are turned into
-// exact wire text by parquet-values.ts (decimals digit for digit, timestamps to the nanosecond).
+// exact wire text by parquet-values.ts (decimals digit for digit, timestamps to the nanosecond),
+// or straight into wire JSON bytes by parquet-encode.ts for the upload pass.
 
 import { open, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -10,15 +11,18 @@ import { parquetMetadataAsync, parquetScan, parquetSchema } from 'hyparquet';
 import type { AsyncBuffer, Compressors, DecodedArray, FileMetaData, ParquetParsers } from 'hyparquet';
 import { compressors as bundledCompressors } from 'hyparquet-compressors';
 
-import { InputError, UsageError, isMstrPushError } from '../errors.js';
+import { createRowSerializer } from '../chunker/serialize.js';
+import { InputError, InternalError, UsageError, isMstrPushError } from '../errors.js';
 import type { RawCell, WireType } from '../schema/types.js';
 import { fileError, messageOf, openInputFile, removeSpool } from './input-file.js';
+import { JsonOutput, WireValueError, canFailCheck, createValueCheck, createValueEncoder } from './parquet-encode.js';
+import type { ValueCheck, ValueEncoder } from './parquet-encode.js';
 import { planParquetColumns } from './parquet-schema.js';
 import type { ParquetColumnPlan, RefusedParquetColumn } from './parquet-schema.js';
 import { ParquetValueError, createCellConverter } from './parquet-values.js';
 import type { ParquetCellConverter } from './parquet-values.js';
-import { duplicateNames } from './types.js';
-import type { RowBatch, TableSource } from './types.js';
+import { duplicateNames, nullTokensFor } from './types.js';
+import type { EncodeOptions, EncodedBatch, RowBatch, TableSource } from './types.js';
 
 export interface ParquetSourceOptions {
   /** What messages call the input; defaults to the path, or `stdin` for `-`. */
@@ -33,14 +37,57 @@ export interface ParquetSourceOptions {
   stdin?: NodeJS.ReadableStream | undefined;
   /** Rows per batch; default 4096. */
   batchRows?: number | undefined;
-  /** Told once, after the first whole pass, about values read as NULL because no wire type holds them (NaN, ±Infinity). */
+  /** JSON bytes after which an encoded batch ends (the row that crosses it is the last); default 16 MiB. */
+  encodeBatchBytes?: number | undefined;
+  /** Told about values read as NULL because no wire type holds them (NaN, ±Infinity): once per column, after the first whole pass that read it. */
   onWarning?: ((message: string) => void) | undefined;
 }
 
+/** What checkValues checks the values against. */
+export interface ValueCheckOptions {
+  /** The wire type each column must hold (declared, or overridden), in source order. */
+  types: readonly WireType[];
+  /** Told the rows checked so far and the progress in the file, as the check goes. */
+  onProgress?: ((progress: { rows: number; bytesRead: number }) => void) | undefined;
+}
+
+/** A value that is not valid for its column's wire type: the first one in file order. */
+export interface InvalidValue {
+  /** Index of the column in the source's columns. */
+  column: number;
+  /** 1-based row number. */
+  line: number;
+  /** The value's text, as batches() hands it over. */
+  text: string;
+}
+
+export interface ValueCheckResult {
+  /** Rows of the file (from its metadata when no column had to be read). */
+  rows: number;
+  /** The columns that were read, in source order; empty when no value could fail. */
+  columnsRead: readonly string[];
+  invalid: InvalidValue | undefined;
+}
+
+/**
+ * A source with declared types that can check its values against wire types without a full
+ * pass: only the columns whose values can fail are read. The verdict is the inference pass's
+ * over batches(): values that cannot become text throw the same InputError as batches(), and the
+ * first value whose text does not fit its type comes back as `invalid`, for the caller to word as
+ * the inference pass does.
+ */
+export interface ValueCheckingSource extends TableSource {
+  readonly declaredTypes: readonly WireType[];
+  /** The columns checkValues would read for these types; empty when no value can fail. */
+  columnsToCheck(types: readonly WireType[]): string[];
+  checkValues(options: ValueCheckOptions, signal?: AbortSignal): Promise<ValueCheckResult>;
+}
+
 /** A Parquet TableSource: types come from the file. */
-export interface ParquetTableSource extends TableSource {
+export interface ParquetTableSource extends ValueCheckingSource {
   readonly format: 'parquet';
   readonly declaredTypes: readonly WireType[];
+  encodedBatches(options: EncodeOptions, signal?: AbortSignal): AsyncIterable<EncodedBatch>;
   /** For each loaded column, the file's own type in words (`INT64 TIMESTAMP(MICROS, UTC)`). */
   readonly parquetTypes: readonly string[];
   /** Rows in the file: the sum over its row groups (some writers leave the footer's total at 0). */
@@ -50,6 +97,7 @@ export interface ParquetTableSource extends TableSource {
 }
 
 const DEFAULT_BATCH_ROWS = 4096;
+const DEFAULT_ENCODE_BATCH_BYTES = 16 * 1024 * 1024;
 
 interface RowGroupSpan {
   index: number;
@@ -256,7 +304,8 @@ class ParquetSource implements ParquetTableSource {
   readonly fileColumns: readonly string[];
   private readonly init: ParquetSourceInit;
   private spoolDir: string | undefined;
-  private warned = false;
+  /** Per column: whether a whole pass already told about its NaN and infinite values. */
+  private readonly warned: boolean[];
 
   constructor(init: ParquetSourceInit) {
     this.init = init;
@@ -268,24 +317,29 @@ class ParquetSource implements ParquetTableSource {
     this.rowCount = init.spans.reduce((sum, span) => sum + span.rows, 0);
     this.fileColumns = parquetSchema(init.metadata).children.map((c) => c.element.name);
     this.spoolDir = init.spoolDir;
+    this.warned = init.columns.map(() => false);
+  }
+
+  private get batchRows(): number {
+    return this.init.options.batchRows ?? DEFAULT_BATCH_ROWS;
   }
 
   async *batches(signal?: AbortSignal): AsyncGenerator<RowBatch> {
     signal?.throwIfAborted();
-    const { columns, spans, displayName } = this.init;
-    const batchRows = this.init.options.batchRows ?? DEFAULT_BATCH_ROWS;
+    const { columns, spans } = this.init;
+    const batchRows = this.batchRows;
     const width = columns.length;
     const nonFinite = new Array<number>(width).fill(0);
     const converters: ParquetCellConverter[] = columns.map((c, i) => createCellConverter(c.read, () => nonFinite[i]!++));
-    const handle = await openFile(this.init.filePath, displayName);
+    const handle = await openFile(this.init.filePath, this.displayName);
     try {
-      const scan = await this.prepareScan(handle);
+      const scan = await this.prepareScan(handle, this.columns);
       let bytesBefore = 0;
       const last = spans.length - 1;
       for (const span of spans) {
         signal?.throwIfAborted();
         if (span.rows === 0) continue;
-        const data = await this.readRowGroup(scan, span);
+        const data = await this.readRowGroup(scan, span, this.columns);
         signal?.throwIfAborted();
         const bytesAfter = Math.max(bytesBefore, span.index === last ? this.totalBytes : span.endByte);
         for (let from = 0; from < span.rows; from += batchRows) {
@@ -298,7 +352,96 @@ class ParquetSource implements ParquetTableSource {
         }
         bytesBefore = bytesAfter;
       }
-      this.warnOnce(nonFinite);
+      this.warnOnce(nonFinite, columns.map((_, i) => i));
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  }
+
+  /**
+   * The upload pass without strings: each row group's columns are decoded as for batches(), then
+   * every row is written as wire JSON by per-column encoders. Row groups wholly within skipRows
+   * are not even decoded.
+   */
+  async *encodedBatches(options: EncodeOptions, signal?: AbortSignal): AsyncGenerator<EncodedBatch> {
+    signal?.throwIfAborted();
+    const { columns, spans } = this.init;
+    const types = this.checkTypes(options.types);
+    const skipRows = options.skipRows ?? 0;
+    const nonFinite = new Array<number>(columns.length).fill(0);
+    const encoders = columns.map((c, i) => createValueEncoder(c.read, types[i]!, c.wireType, () => nonFinite[i]!++));
+    const target = this.init.options.encodeBatchBytes ?? DEFAULT_ENCODE_BATCH_BYTES;
+    const out = new JsonOutput(Math.min(target, 1 << 20) + 4096);
+    const context: EncodeContext = { encoders, types, nullTokens: options.nullTokens, out, target };
+    const handle = await openFile(this.init.filePath, this.displayName);
+    try {
+      const scan = await this.prepareScan(handle, this.columns);
+      let bytesBefore = 0;
+      const last = spans.length - 1;
+      for (const span of spans) {
+        signal?.throwIfAborted();
+        const bytesAfter = Math.max(bytesBefore, span.index === last ? this.totalBytes : span.endByte);
+        let from = Math.max(0, skipRows - span.start);
+        if (from < span.rows) {
+          const data = await this.readRowGroup(scan, span, this.columns);
+          signal?.throwIfAborted();
+          while (from < span.rows) {
+            const batch = this.encodeRows(data, context, span, from);
+            from += batch.rows;
+            batch.bytesRead = Math.round(bytesBefore + ((bytesAfter - bytesBefore) * from) / span.rows);
+            signal?.throwIfAborted();
+            yield batch;
+          }
+        }
+        bytesBefore = bytesAfter;
+      }
+      this.warnOnce(nonFinite, columns.map((_, i) => i));
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  }
+
+  columnsToCheck(types: readonly WireType[]): string[] {
+    return this.columnsThatCanFail(types).map((i) => this.columns[i]!);
+  }
+
+  /**
+   * The lean scan: reads only the columns whose values can fail their types, one row group at a
+   * time, and finds the same first bad value as the inference pass over batches() would.
+   */
+  async checkValues(options: ValueCheckOptions, signal?: AbortSignal): Promise<ValueCheckResult> {
+    signal?.throwIfAborted();
+    const { columns, spans } = this.init;
+    const types = this.checkTypes(options.types);
+    const indexes = this.columnsThatCanFail(types);
+    const names = indexes.map((i) => this.columns[i]!);
+    if (indexes.length === 0) return { rows: this.rowCount, columnsRead: [], invalid: undefined };
+    const nonFinite = new Array<number>(columns.length).fill(0);
+    const checks = indexes.map((i) => createValueCheck(columns[i]!.read, types[i]!, columns[i]!.wireType, () => nonFinite[i]!++));
+    const batchRows = this.batchRows;
+    const handle = await openFile(this.init.filePath, this.displayName);
+    try {
+      const scan = await this.prepareScan(handle, names);
+      let bytesBefore = 0;
+      let rows = 0;
+      const last = spans.length - 1;
+      for (const span of spans) {
+        signal?.throwIfAborted();
+        if (span.rows === 0) continue;
+        const data = await this.readRowGroup(scan, span, names);
+        signal?.throwIfAborted();
+        const bytesAfter = Math.max(bytesBefore, span.index === last ? this.totalBytes : span.endByte);
+        for (let from = 0; from < span.rows; from += batchRows) {
+          const to = Math.min(from + batchRows, span.rows);
+          const invalid = this.checkRows(data, checks, indexes, span, from, to);
+          if (invalid !== undefined) return { rows: this.rowCount, columnsRead: names, invalid };
+          rows += to - from;
+          options.onProgress?.({ rows, bytesRead: Math.round(bytesBefore + ((bytesAfter - bytesBefore) * to) / span.rows) });
+        }
+        bytesBefore = bytesAfter;
+      }
+      this.warnOnce(nonFinite, indexes);
+      return { rows, columnsRead: names, invalid: undefined };
     } finally {
       await handle.close().catch(() => {});
     }
@@ -310,12 +453,29 @@ class ParquetSource implements ParquetTableSource {
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   }
 
-  private async prepareScan(handle: FileHandle): Promise<Awaited<ReturnType<typeof parquetScan>>> {
+  private checkTypes(types: readonly WireType[]): readonly WireType[] {
+    if (types.length !== this.columns.length) {
+      throw new InternalError(`${types.length} wire types given for the ${this.columns.length} columns of ${this.displayName}`);
+    }
+    return types;
+  }
+
+  private columnsThatCanFail(types: readonly WireType[]): number[] {
+    const { columns } = this.init;
+    this.checkTypes(types);
+    const indexes: number[] = [];
+    columns.forEach((c, i) => {
+      if (canFailCheck(c.read, types[i]!, c.wireType)) indexes.push(i);
+    });
+    return indexes;
+  }
+
+  private async prepareScan(handle: FileHandle, columns: readonly string[]): Promise<Awaited<ReturnType<typeof parquetScan>>> {
     try {
       return await parquetScan({
         file: fileBuffer(handle, this.totalBytes),
         metadata: this.init.metadata,
-        columns: [...this.columns],
+        columns: [...columns],
         compressors: COMPRESSORS,
         parsers: RAW_PARSERS,
         utf8: false,
@@ -327,9 +487,9 @@ class ParquetSource implements ParquetTableSource {
     }
   }
 
-  private async readRowGroup(scan: Awaited<ReturnType<typeof parquetScan>>, span: RowGroupSpan): Promise<DecodedArray[]> {
+  private async readRowGroup(scan: Awaited<ReturnType<typeof parquetScan>>, span: RowGroupSpan, columns: readonly string[]): Promise<DecodedArray[]> {
     const data: DecodedArray[] = [];
-    for (const column of this.columns) {
+    for (const column of columns) {
       let values: DecodedArray;
       try {
         values = await scan.readColumn({ column, rowStart: span.start, rowEnd: span.start + span.rows });
@@ -364,26 +524,161 @@ class ParquetSource implements ParquetTableSource {
       }
     } catch (err) {
       if (!(err instanceof ParquetValueError)) throw err;
-      const column = this.columns[c]!;
-      throw new InputError('INPUT_VALUE', `column ${JSON.stringify(column)}: ${err.message}`, {
-        location: { file: this.displayName, line: span.start + r + 1, column },
-        hint: `exclude the column with --exclude ${column}, or fix the file`,
-      });
+      throw this.valueError(err, c, span.start + r + 1);
     }
     return rows;
   }
 
-  private warnOnce(nonFinite: readonly number[]): void {
-    if (this.warned) return;
-    this.warned = true;
-    const onWarning = this.init.options.onWarning;
-    if (onWarning === undefined) return;
-    nonFinite.forEach((count, i) => {
-      if (count === 0) return;
-      const values = count === 1 ? 'value was' : 'values were';
-      onWarning(`${this.displayName}: column ${JSON.stringify(this.columns[i])}: ${count} NaN or infinite ${values} read as NULL (no wire type holds them)`);
+  /** Encodes rows from `from` until the row group ends or the batch reaches its byte target. */
+  private encodeRows(data: readonly DecodedArray[], context: EncodeContext, span: RowGroupSpan, from: number): EncodedBatch {
+    const { encoders, out, target } = context;
+    const width = encoders.length;
+    let capacity = Math.min(span.rows - from, 8192);
+    let rowEnds = new Uint32Array(capacity);
+    let lines = new Float64Array(capacity);
+    let n = 0;
+    let r = from;
+    let c = 0;
+    out.pos = 0;
+    try {
+      for (; r < span.rows; r++) {
+        // A comma after the previous row, the bracket, and per cell a comma plus `null` at most.
+        out.ensure(2);
+        if (n > 0) out.buf[out.pos++] = 44;
+        out.buf[out.pos++] = 91;
+        for (c = 0; c < width; c++) {
+          out.ensure(6);
+          if (c > 0) out.buf[out.pos++] = 44;
+          encoders[c]!(out, data[c]!, r);
+        }
+        out.ensure(1);
+        out.buf[out.pos++] = 93;
+        if (n === capacity) {
+          capacity *= 2;
+          const ends = new Uint32Array(capacity);
+          ends.set(rowEnds);
+          rowEnds = ends;
+          const numbers = new Float64Array(capacity);
+          numbers.set(lines);
+          lines = numbers;
+        }
+        rowEnds[n] = out.pos;
+        lines[n] = span.start + r + 1;
+        n++;
+        if (out.pos >= target) {
+          r++;
+          break;
+        }
+      }
+    } catch (err) {
+      throw this.encodeError(err, data, context, span, r, c);
+    }
+    return { data: out.buf.subarray(0, out.pos), rowEnds, rows: n, lines, bytesRead: 0 };
+  }
+
+  /**
+   * The error the batches() + serializer path stops at for a failure at row `r`, column `c`.
+   * batches() converts a whole batch of rows to text before the serializer sees the first of
+   * them, so a value that cannot become text later in that batch wins over a value the serializer
+   * refuses; and the serializer words its own refusal.
+   */
+  private encodeError(err: unknown, data: readonly DecodedArray[], context: EncodeContext, span: RowGroupSpan, r: number, c: number): unknown {
+    if (err instanceof ParquetValueError) return this.valueError(err, c, span.start + r + 1);
+    if (!(err instanceof WireValueError)) return err;
+    const batchEnd = Math.min(span.rows, (Math.floor(r / this.batchRows) + 1) * this.batchRows);
+    const converters = this.init.columns.map((column) => createCellConverter(column.read));
+    let row = r;
+    let column = c + 1;
+    try {
+      for (; row < batchEnd; row++, column = 0) {
+        for (; column < converters.length; column++) {
+          const value: unknown = data[column]![row];
+          if (value !== null && value !== undefined) converters[column]!(value);
+        }
+      }
+    } catch (later) {
+      if (later instanceof ParquetValueError) return this.valueError(later, column, span.start + row + 1);
+      return later;
+    }
+    const name = this.columns[c]!;
+    const type = context.types[c]!;
+    const serialize = createRowSerializer([{ name, type }], { nullTokens: nullTokensFor(this, context.nullTokens), file: this.displayName });
+    try {
+      serialize([err.text], span.start + r + 1);
+    } catch (refusal) {
+      return refusal;
+    }
+    return new InternalError(`the encoder refused ${JSON.stringify(err.text)} in column ${JSON.stringify(name)}, which the serializer takes as ${type}`);
+  }
+
+  /**
+   * Checks rows [from, to) of one row group, column by column, and returns the first value (row
+   * by row, then column by column) whose text does not fit its type. As for encodeError, these
+   * rows are one batch of batches(): a value that cannot become text anywhere in them wins.
+   */
+  private checkRows(data: readonly DecodedArray[], checks: readonly ValueCheck[], indexes: readonly number[], span: RowGroupSpan, from: number, to: number): InvalidValue | undefined {
+    let badRow = -1;
+    let badColumn = -1;
+    let badText = '';
+    let failedRow = -1;
+    let failedColumn = -1;
+    let failure: ParquetValueError | undefined;
+    for (let k = 0; k < checks.length; k++) {
+      const check = checks[k]!;
+      const values = data[k]!;
+      let r = from;
+      try {
+        for (; r < to; r++) {
+          const value: unknown = values[r];
+          if (value === null || value === undefined) continue;
+          const text = check(value);
+          if (text !== undefined && (badRow < 0 || r < badRow)) {
+            badRow = r;
+            badColumn = indexes[k]!;
+            badText = text;
+          }
+        }
+      } catch (err) {
+        if (!(err instanceof ParquetValueError)) throw err;
+        if (failedRow < 0 || r < failedRow) {
+          failedRow = r;
+          failedColumn = indexes[k]!;
+          failure = err;
+        }
+      }
+    }
+    if (failure !== undefined) throw this.valueError(failure, failedColumn, span.start + failedRow + 1);
+    return badRow < 0 ? undefined : { column: badColumn, line: span.start + badRow + 1, text: badText };
+  }
+
+  private valueError(err: ParquetValueError, c: number, line: number): InputError {
+    const column = this.columns[c]!;
+    return new InputError('INPUT_VALUE', `column ${JSON.stringify(column)}: ${err.message}`, {
+      location: { file: this.displayName, line, column },
+      hint: `exclude the column with --exclude ${column}, or fix the file`,
     });
   }
+
+  /** Tells about NaN and infinite values once per column, after the first whole pass that read it. */
+  private warnOnce(nonFinite: readonly number[], columnsRead: readonly number[]): void {
+    const onWarning = this.init.options.onWarning;
+    for (const i of columnsRead) {
+      if (this.warned[i]) continue;
+      this.warned[i] = true;
+      const count = nonFinite[i]!;
+      if (count === 0 || onWarning === undefined) continue;
+      const values = count === 1 ? 'value was' : 'values were';
+      onWarning(`${this.displayName}: column ${JSON.stringify(this.columns[i])}: ${count} NaN or infinite ${values} read as NULL (no wire type holds them)`);
+    }
+  }
+}
+
+interface EncodeContext {
+  encoders: readonly ValueEncoder[];
+  types: readonly WireType[];
+  nullTokens: readonly string[];
+  out: JsonOutput;
+  target: number;
 }
 
 /** Reads byte ranges through one open handle; the library asks for the footer and then whole column chunks. */

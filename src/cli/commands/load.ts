@@ -6,7 +6,7 @@ import type { InputSpec, NamedSource } from '../../pipeline/inputs.js';
 import { loadIntoDataset } from '../../pipeline/load.js';
 import type { LoadResult, LoadTable } from '../../pipeline/load.js';
 import { scanTable } from '../../pipeline/scan.js';
-import type { ScanResult } from '../../pipeline/scan.js';
+import type { ScanPurpose, ScanResult } from '../../pipeline/scan.js';
 import { createDatasetOnce } from '../../pipeline/create-dataset.js';
 import { waitForPublication } from '../../pipeline/publish.js';
 import type { MstrClient } from '../../targets/mstr/client.js';
@@ -123,6 +123,7 @@ export async function runAppend(datasetId: string, files: string[], opts: Record
           roleOverrides: overrides.rolesFor(named.table),
           progress: runtime.reporter,
           signal: runtime.signal,
+          purpose: 'load',
         });
         const roles = new Map(defined.columns.map((c) => [c.name, c.role]));
         const columns: ColumnSchema[] = scan.columns.map((c) => ({ ...c, role: roles.get(c.name) ?? c.role }));
@@ -144,6 +145,7 @@ export async function scanInputs(
   sources: readonly NamedSource[],
   overrides: SchemaOverrides,
   runtime: Runtime,
+  purpose: ScanPurpose = 'load',
 ): Promise<Array<{ named: NamedSource; scan: ScanResult }>> {
   const scanned: Array<{ named: NamedSource; scan: ScanResult }> = [];
   for (const named of sources) {
@@ -155,6 +157,7 @@ export async function scanInputs(
       roleOverrides: overrides.rolesFor(named.table),
       progress: runtime.reporter,
       signal: runtime.signal,
+      purpose,
     });
     scanned.push({ named, scan });
   }

@@ -13,7 +13,8 @@ export async function runSchema(files: string[], opts: Record<string, unknown>, 
   try {
     const sources = await openInputSources(specs, runtime, opts);
     try {
-      const scanned = await scanInputs(sources, await readSchemaOverrides(opts, runtime, sources), runtime);
+      // NULL counts and examples need every cell.
+      const scanned = await scanInputs(sources, await readSchemaOverrides(opts, runtime, sources), runtime, 'profile');
       const tables = scanned.map(({ named, scan }) => ({
         name: named.table,
         file: named.source.displayName,
