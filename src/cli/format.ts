@@ -9,6 +9,8 @@ export interface LoadSummary {
   uploadSessionId: string;
   published: boolean;
   tables: Array<{ name: string; rows: number; chunks: number; bytes: number; columns: ColumnSchema[] }>;
+  /** CPU time of the scan pass and of the whole run so far, for benchmarks. */
+  timing?: { scanCpuMs: number; totalCpuMs: number };
 }
 
 /** The `--json` document of create and append (field order as documented in the README). */
@@ -25,6 +27,7 @@ export function loadSummaryJson(summary: LoadSummary): object {
       bytes: t.bytes,
       columns: t.columns.map((c) => ({ name: c.name, type: c.type, role: c.role })),
     })),
+    ...(summary.timing === undefined ? {} : { timing: { ...summary.timing } }),
   };
 }
 

@@ -28,13 +28,16 @@ export async function runCreate(files: string[], opts: Record<string, unknown>, 
   if (!name) throw new UsageError('--name must not be empty');
   const runtime = await createRuntime(opts, ctx, { server: true });
   try {
-    if (runtime.settings.target === 'powerbi') return await (await import('./powerbi.js')).createOnPowerBi(specs, name, opts, runtime);
+    if (runtime.settings.target === 'powerbi') return await (await import('./powerbi.js')).createOnPowerBi(specs, name, opts, runtime, ctx.argv);
     const client = await runtime.connect();
     const sources = await openInputSources(specs, runtime, opts);
     try {
       const run = await openRun({ command: 'create', runtime, client, opts, dataset: name, policy: 'replace', sources, argv: ctx.argv });
       if (run.publishing) return runtime.emit(asOutput(await finishPublication(runtime, client, run, 'create')));
-      const scanned = await scanInputs(sources, await readSchemaOverrides(opts, runtime, sources), runtime);
+      const overrides = await readSchemaOverrides(opts, runtime, sources);
+      const scanStarted = cpuMs();
+      const scanned = await scanInputs(sources, overrides, runtime);
+      const scanCpuMs = cpuMs() - scanStarted;
       const tables: Array<TableSchema & { named: NamedSource; rows: number }> = scanned.map(({ named, scan }) => ({
         name: named.table,
         columns: scan.columns,
@@ -71,7 +74,7 @@ export async function runCreate(files: string[], opts: Record<string, unknown>, 
           ...loadSettings(runtime, opts, run),
         }),
       );
-      return runtime.emit(asOutput(summarize(createdId, name, tables, result, 'create')));
+      return runtime.emit(asOutput(summarize(createdId, name, tables, result, 'create', scanCpuMs)));
     } finally {
       await closeAll(sources);
     }
@@ -86,7 +89,7 @@ export async function runAppend(datasetId: string, files: string[], opts: Record
   const policy = String(opts.policy ?? 'add') as UpdatePolicy;
   const runtime = await createRuntime(opts, ctx, { server: true });
   try {
-    if (runtime.settings.target === 'powerbi') return await (await import('./powerbi.js')).appendOnPowerBi(datasetId, specs, opts, runtime);
+    if (runtime.settings.target === 'powerbi') return await (await import('./powerbi.js')).appendOnPowerBi(datasetId, specs, opts, runtime, ctx.argv);
     const client = await runtime.connect();
     runtime.reporter.step(`reading dataset ${datasetId}`);
     const definition = await client.getDataset(datasetId, runtime.signal);
@@ -102,6 +105,7 @@ export async function runAppend(datasetId: string, files: string[], opts: Record
       if (run.publishing) return runtime.emit(asOutput(await finishPublication(runtime, client, run, 'append')));
       const overrides = await readSchemaOverrides(opts, runtime, sources);
       const tables: Array<LoadTable & { rows: number }> = [];
+      let scanCpuMs = 0;
       for (const named of sources) {
         const defined = definition.tables.find((t) => t.name === named.table)!;
         checkColumns(named, defined.columns.map((c) => c.name), runtime);
@@ -115,6 +119,7 @@ export async function runAppend(datasetId: string, files: string[], opts: Record
           }
           types.set(column.name, column.type);
         }
+        const scanStarted = cpuMs();
         const scan = await scanTable({
           table: named.table,
           source: named.source,
@@ -125,13 +130,14 @@ export async function runAppend(datasetId: string, files: string[], opts: Record
           signal: runtime.signal,
           purpose: 'load',
         });
+        scanCpuMs += cpuMs() - scanStarted;
         const roles = new Map(defined.columns.map((c) => [c.name, c.role]));
         const columns: ColumnSchema[] = scan.columns.map((c) => ({ ...c, role: roles.get(c.name) ?? c.role }));
         tables.push({ table: named.table, source: named.source, columns, policy, rows: scan.rows });
       }
       const result = await loadIntoDataset({ client, datasetId, tables, ...loadSettings(runtime, opts, run) });
       const schemaTables = tables.map((t) => ({ name: t.table, columns: [...t.columns], rows: t.rows }));
-      return runtime.emit(asOutput(summarize(datasetId, definition.name, schemaTables, result, 'append')));
+      return runtime.emit(asOutput(summarize(datasetId, definition.name, schemaTables, result, 'append', scanCpuMs)));
     } finally {
       await closeAll(sources);
     }
@@ -262,8 +268,10 @@ function summarize(
   tables: ReadonlyArray<TableSchema & { rows: number }>,
   result: LoadResult,
   command: 'create' | 'append',
+  scanCpuMs?: number,
 ): LoadSummary {
   return {
+    ...(scanCpuMs === undefined ? {} : { timing: { scanCpuMs: Math.round(scanCpuMs), totalCpuMs: Math.round(cpuMs()) } }),
     command,
     datasetId,
     name: name ?? null,
@@ -284,4 +292,10 @@ function summarize(
 
 function asOutput(summary: LoadSummary): { json: object; text: string } {
   return { json: loadSummaryJson(summary), text: formatLoadResult(summary) };
+}
+
+/** CPU milliseconds (user and system, all threads) this process has used so far. */
+function cpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
 }
