@@ -6,6 +6,10 @@ import type { CsvDialect } from './csv-tokenizer.js';
 
 const LF = 10;
 const CR = 13;
+// Bytes parsed at a time. Each piece gets a latin1 string for searching; at this size those die
+// young in V8's new space, where 1 MiB strings would pile up in old space until a full collection
+// (which, on a machine with memory to spare, V8 puts off: peak memory then grows with the file).
+const PIECE_BYTES = 64 * 1024;
 
 /**
  * Thrown when the byte path meets something it leaves to the string tokenizer: a record with the
@@ -66,6 +70,10 @@ export class CsvByteTokenizer {
 
   /** Hands over every record completed by `chunk`; an unfinished one waits for the next chunk. */
   push(chunk: Buffer, onRecord: ByteRecordHandler): void {
+    for (let at = 0; at < chunk.length; at += PIECE_BYTES) this.#push(chunk.subarray(at, at + PIECE_BYTES), onRecord);
+  }
+
+  #push(chunk: Buffer, onRecord: ByteRecordHandler): void {
     const carry = this.#carry;
     let buf = chunk;
     if (carry !== undefined) {

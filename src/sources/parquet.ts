@@ -375,7 +375,6 @@ class ParquetSource implements ParquetTableSource {
     const context: EncodeContext = { encoders, types, nullTokens: options.nullTokens, out, target };
     const handle = await openFile(this.init.filePath, this.displayName);
     try {
-      const scan = await this.prepareScan(handle, this.columns);
       let bytesBefore = 0;
       const last = spans.length - 1;
       for (const span of spans) {
@@ -383,7 +382,9 @@ class ParquetSource implements ParquetTableSource {
         const bytesAfter = Math.max(bytesBefore, span.index === last ? this.totalBytes : span.endByte);
         let from = Math.max(0, skipRows - span.start);
         if (from < span.rows) {
-          const data = await this.readRowGroup(scan, span, this.columns);
+          // A scan per row group: the library caches the columns it decoded last, and a shared
+          // scan would keep the previous row group alive while the next one is decoded.
+          let data: DecodedArray[] | undefined = await this.readRowGroup(await this.prepareScan(handle, this.columns), span, this.columns);
           signal?.throwIfAborted();
           while (from < span.rows) {
             const batch = this.encodeRows(data, context, span, from);
@@ -392,6 +393,8 @@ class ParquetSource implements ParquetTableSource {
             signal?.throwIfAborted();
             yield batch;
           }
+          // Dropped before the next row group is read, so two are never held at once.
+          data = undefined;
         }
         bytesBefore = bytesAfter;
       }
