@@ -120,8 +120,9 @@ export class ChunkBuilder {
   #spare: Buffer | undefined;
 
   /**
-   * Takes back a chunk the server has confirmed, so its memory holds the next chunk: a run then
-   * keeps at most two chunk buffers however long the file. The chunk must not be used afterwards.
+   * Takes back a chunk the server has confirmed, so its memory holds the next chunk: with batches
+   * smaller than a chunk, a run keeps two chunk buffers however long the file (a batch larger
+   * than the chunk size can complete several chunks at once). The chunk must not be used afterwards.
    */
   recycle(chunk: Chunk): void {
     const { buffer, byteOffset } = chunk.data;

@@ -2,7 +2,7 @@
 // happens to an exit code. The only module that touches process.argv, signals and exit codes.
 
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT_CODES, UsageError } from '../errors.js';
+import { EXIT_CODES, InterruptedError, UsageError } from '../errors.js';
 import { describeSwitches } from '../emulator/mstr/options.js';
 import { describeSwitches as describePowerBiSwitches } from '../emulator/powerbi/options.js';
 import { STDIN_MARKER } from '../pipeline/inputs.js';
@@ -19,7 +19,8 @@ export async function run(argv: readonly string[], io: CliIo = defaultIo()): Pro
     interrupts++;
     if (interrupts === 1) {
       io.stderr.write(`\nmstrpush: ${signal} received, stopping (press Ctrl-C again to quit at once)\n`);
-      controller.abort();
+      // The reason is what every throwIfAborted() throws: an interrupt (exit 130), not an internal error.
+      controller.abort(new InterruptedError(`interrupted by ${signal}`));
     } else {
       io.exit(EXIT_CODES.interrupted);
     }

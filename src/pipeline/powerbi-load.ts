@@ -994,7 +994,8 @@ async function failCreate(error: unknown, run: Run, name: string, keep: boolean)
     try {
       // No signal: after Ctrl-C the run's signal is aborted, and the delete must still go out.
       await run.client.deleteDataset(run.datasetId);
-      await run.journal?.discard();
+      // The dataset is gone whatever happens to the journal now; a leftover journal is harmless.
+      await run.journal?.discard().catch(() => {});
       const gone = `${dataset} was deleted again, so the workspace holds what it held before this run`;
       if (interrupted) return new InterruptedError(`interrupted: ${gone}`, { cause: error });
       return new PartialUploadError(`${errorText(error)}; ${gone}`, {

@@ -70,7 +70,13 @@ export class CsvByteTokenizer {
 
   /** Hands over every record completed by `chunk`; an unfinished one waits for the next chunk. */
   push(chunk: Buffer, onRecord: ByteRecordHandler): void {
-    for (let at = 0; at < chunk.length; at += PIECE_BYTES) this.#push(chunk.subarray(at, at + PIECE_BYTES), onRecord);
+    for (let at = 0; at < chunk.length; at += PIECE_BYTES) {
+      // A record longer than a piece takes the rest of the chunk at once: re-reading it from its
+      // start for every 64 KiB would cost the square of its length.
+      const rest = this.#carry !== undefined && this.#carry.length >= PIECE_BYTES;
+      this.#push(chunk.subarray(at, rest ? chunk.length : at + PIECE_BYTES), onRecord);
+      if (rest) break;
+    }
   }
 
   #push(chunk: Buffer, onRecord: ByteRecordHandler): void {
@@ -84,7 +90,8 @@ export class CsvByteTokenizer {
         const from = carry.byteOffset - work.byteOffset;
         work.copyWithin(0, from, from + carry.length);
       } else {
-        if (work === undefined || work.length < size) work = Buffer.allocUnsafeSlow(Math.max(size, 2 * chunk.length));
+        // Grows by doubling, so a record spanning many chunks is copied a bounded number of times.
+        if (work === undefined || work.length < size) work = Buffer.allocUnsafeSlow(Math.max(size, 2 * chunk.length, 2 * (work?.length ?? 0)));
         carry.copy(work, 0);
       }
       chunk.copy(work, carry.length);

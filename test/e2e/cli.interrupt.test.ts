@@ -64,3 +64,24 @@ describe('interrupting an upload', () => {
     expect(inspection.tables[0]!.rowCount).toBe(0);
   });
 });
+
+describe('interrupting the scan pass', () => {
+  it('stops reading, creates nothing and exits 130 when Ctrl-C comes while the file is being scanned', async () => {
+    const state = emulator.current().state;
+    const big = path.join(scratch.dir, 'scan.csv');
+    const rows = ['id,label,amount'];
+    for (let i = 1; i <= 1_500_000; i++) rows.push(`${i},row ${i},${i % 977}.5`);
+    writeFileSync(big, `${rows.join('\n')}\n`);
+    const result = await runCli(['create', big, '--name', 'ScanInterrupted'], {
+      env: emulator.env(),
+      onSpawn: (child) => {
+        // Soon after start: logged in, reading the 30 MB file, nothing created yet.
+        setTimeout(() => child.kill('SIGINT'), 700);
+      },
+    });
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(/interrupted/);
+    expect(result.stderr).not.toMatch(/internal error|bug in mstrpush|AbortError/);
+    expect(state.findDatasetId('ScanInterrupted')).toBeUndefined();
+  });
+});
