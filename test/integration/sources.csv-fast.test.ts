@@ -10,6 +10,7 @@ import { openCsvSource } from '../../src/sources/csv.js';
 import type { CsvTableSource } from '../../src/sources/csv.js';
 import type { EncodedBatch } from '../../src/sources/types.js';
 import { repoRoot, sharedDir } from '../helpers/cli.js';
+import { createRandom as seeded } from '../helpers/seeded-csv.js';
 
 // The byte path (scanInto, encodedBatches) must give exactly what the string path gives: the same
 // schema, counts and examples, the same wire bytes, the same errors. These tests run both paths
@@ -21,16 +22,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CELL_POOL = [
   '', 'NULL', 'NA', '0', '-7', '42', '2147483648', '9223372036854775808', '00012', '1.5', '-0.25', '1e5',

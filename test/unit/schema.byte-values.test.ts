@@ -2,6 +2,7 @@ import { ASK_TEXT, classifyBytes, isWireReady } from '../../src/schema/byte-valu
 import { WIRE_TYPES } from '../../src/schema/types.js';
 import { wireReadyColumns } from '../../src/sources/csv-fast.js';
 import { VALUE_KIND, classifyValue, normalizeValue } from '../../src/schema/values.js';
+import { createRandom as seeded } from '../helpers/seeded-csv.js';
 
 // Cells near every shape the shortcuts decide: numbers, dates, times, booleans, and near misses.
 const SEEDS = [
@@ -28,16 +29,6 @@ function mutate(text: string, random: () => number): string {
   return chars.join('');
 }
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function cases(): string[] {
   const random = seeded(20261122);

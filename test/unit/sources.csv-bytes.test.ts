@@ -1,17 +1,8 @@
 import { CsvByteTokenizer, CsvFastPathExit, FIELD_ESCAPED } from '../../src/sources/csv-bytes.js';
 import { CsvTokenizer } from '../../src/sources/csv-tokenizer.js';
 import type { CsvDialect } from '../../src/sources/csv-tokenizer.js';
+import { createRandom as seeded } from '../helpers/seeded-csv.js';
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['', 'a', 'bc', '12', '-3.5', 'é', '東京', ' ', 'x y'];
 
