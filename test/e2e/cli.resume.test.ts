@@ -80,6 +80,34 @@ describe('resuming after kill -9', () => {
   });
 });
 
+describe('resuming when the server no longer has the session', () => {
+  it('says the session is gone, exits 6 without touching the dataset, and --restart starts over', async () => {
+    const { file, expected } = writeLongCsv('gone');
+    const stateDir = path.join(scratch.dir, 'state-gone');
+    const killed = await createAndStop(file, 'Gone', stateDir, 'SIGKILL');
+    expect(killed.signal).toBe('SIGKILL');
+    const before = dataset('Gone');
+    // The server drops the session meanwhile (an administrator, or its own expiry).
+    const state = emulator.current().state;
+    const held = state.getDataset(before.projectId, before.id);
+    state.deleteUploadSession(held.sessions.find((s) => s.id === before.uploadSessions[0]!.id)!);
+
+    const args = ['create', file, '--name', 'Gone', '--chunk-size', '64KB', '--state-dir', stateDir, '--poll-interval', '50ms'];
+    const refused = await runCli([...args, '--resume'], { env: emulator.env() });
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toMatch(/upload session [0-9A-F]{32} of the unfinished run is gone from the server/);
+    expect(refused.stderr).toContain('--restart');
+    expect(dataset('Gone').publishes).toBe(0);
+    expect(journals(stateDir)).toHaveLength(1);
+
+    const restarted = await runCli([...args, '--restart', '--json'], { env: emulator.env() });
+    expect(jsonResult(restarted).published).toBe(true);
+    const after = dataset('Gone');
+    expect(after.tables[0]!.rows).toEqual(expected);
+    expect(journals(stateDir)).toEqual([]);
+  });
+});
+
 describe('an unfinished run', () => {
   it('makes a plain rerun stop without touching the dataset, and --restart start over', async () => {
     const { file, expected } = writeLongCsv('again');
