@@ -125,7 +125,7 @@ function addLoadOptions(command: Command): Command {
     .option('--batch-rows <n>', 'Power BI: rows per POST request, 1 to 10000 (default 10000)')
     .option('--resume', 'continue an unfinished run of this same command (same files, target and dataset) in its upload session; without one, a plain run')
     .option('--restart', 'cancel the unfinished run of this command, if any, and start over')
-    .option('--keep-session', 'on failure or Ctrl-C, leave the upload session open for --resume instead of cancelling it')
+    .option('--keep-session', 'on failure or Ctrl-C, leave the upload session open for --resume instead of cancelling it (Power BI create: keep the new dataset instead of deleting it)')
     .option('--state-dir <dir>', 'where run journals are kept (default $XDG_STATE_HOME/mstrpush or ~/.local/state/mstrpush)')
     .option('--chunk-size <size>', 'largest chunk of JSON per request: bytes or 512KB, 100MB, 1MiB (default 100MB)')
     .option('--timeout <duration>', 'how long to wait for the publication: 90s, 30m, 2h (default 30m)')
