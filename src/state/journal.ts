@@ -3,7 +3,7 @@
 // `--resume` instead of starting over or leaving a half-loaded session behind.
 
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { InputError } from '../errors.js';
@@ -134,8 +134,23 @@ export class JournalStore {
   }
 
   async remove(): Promise<void> {
-    await rm(this.file, { force: true });
+    await removeJournalFile(this.file);
   }
+}
+
+/**
+ * Removes a journal and any half-written copy of it that a killed run left behind (the temporary
+ * file of writeFileAtomically), so the state directory does not collect them.
+ */
+export async function removeJournalFile(file: string): Promise<void> {
+  await rm(file, { force: true });
+  const prefix = `${path.basename(file)}.`;
+  const leftovers = await readdir(path.dirname(file)).catch(() => [] as string[]);
+  await Promise.all(
+    leftovers
+      .filter((name) => name.startsWith(prefix) && name.endsWith('.tmp'))
+      .map((name) => rm(path.join(path.dirname(file), name), { force: true })),
+  );
 }
 
 /**

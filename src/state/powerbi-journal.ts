@@ -3,12 +3,12 @@
 // any stop (a failure, Ctrl-C, kill -9) --resume knows exactly what may be in the table.
 
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { formatRowRanges, mergeConfirmed } from '../pipeline/powerbi-load.js';
 import type { PowerBiLoadJournal, PowerBiResume, RowRange } from '../pipeline/powerbi-load.js';
-import { writeFileAtomically } from './journal.js';
+import { removeJournalFile, writeFileAtomically } from './journal.js';
 import type { FileFingerprint } from './journal.js';
 
 export const POWERBI_JOURNAL_VERSION = 1;
@@ -108,7 +108,7 @@ export class PowerBiJournalStore {
   }
 
   async remove(): Promise<void> {
-    await rm(this.file, { force: true });
+    await removeJournalFile(this.file);
   }
 }
 

@@ -75,13 +75,17 @@ describe('interrupting the scan pass', () => {
     const result = await runCli(['create', big, '--name', 'ScanInterrupted'], {
       env: emulator.env(),
       onSpawn: (child) => {
-        // Soon after start: logged in, reading the 30 MB file, nothing created yet.
-        setTimeout(() => child.kill('SIGINT'), 700);
+        // The progress line that opens the scan pass: the signal lands while the file is read.
+        let said = '';
+        child.stderr?.on('data', (data: Buffer) => {
+          said += data.toString();
+          if (said.includes('scanning')) child.kill('SIGINT');
+        });
       },
     });
     expect(result.code).toBe(130);
-    expect(result.stderr).toMatch(/interrupted/);
-    expect(result.stderr).not.toMatch(/internal error|bug in mstrpush|AbortError/);
+    expect(result.stderr).toContain('SIGINT received, stopping');
+    expect(result.stderr).not.toMatch(/internal error|bug in mstrpush|AbortError|error:/);
     expect(state.findDatasetId('ScanInterrupted')).toBeUndefined();
   });
 });

@@ -83,9 +83,11 @@ function idRanges(rows: readonly Cell[][]): string {
   return parts.length <= 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}`;
 }
 
+// Journals only: a run killed mid-write may also leave a half-written `.tmp` copy, which the next
+// finished run removes.
 function journals(name: string): string[] {
   const dir = path.join(stateDir(name), 'runs');
-  return existsSync(dir) ? readdirSync(dir) : [];
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : [];
 }
 
 describe('503 on a rows POST of a create', () => {

@@ -44,9 +44,10 @@ function dataset(name: string) {
   return state.inspectDataset(state.findDatasetId(name)!)!;
 }
 
+// Journals only: a run killed mid-write may also leave a half-written `.tmp` copy.
 function journals(stateDir: string): string[] {
   try {
-    return readdirSync(path.join(stateDir, 'runs'));
+    return readdirSync(path.join(stateDir, 'runs')).filter((f) => f.endsWith('.json'));
   } catch {
     return [];
   }
