@@ -11,7 +11,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'mstrpush.js');
 const fixture = (name) => path.relative(process.cwd(), path.join(root, 'fixtures', 'demo', name)) || name;
 
-const emulator = spawn(process.execPath, [bin, 'emulator', 'mstr', '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const emulator = spawn(process.execPath, [bin, 'emulator', 'mstr', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+// The emulator's own messages (down to its "stopping" line when the demo ends) only matter when
+// something went wrong; they are shown then.
+let emulatorLog = '';
+emulator.stderr.on('data', (data) => (emulatorLog += data));
 const [firstLine] = await once(createInterface({ input: emulator.stdout }), 'line');
 const { url, username, projectId } = JSON.parse(firstLine);
 console.log(`Started the bundled MicroStrategy emulator at ${url}\n`);
@@ -51,5 +55,6 @@ try {
 } finally {
   emulator.kill('SIGINT');
   await once(emulator, 'close');
+  if (failed && emulatorLog) console.error(`emulator said:\n${emulatorLog}`);
 }
 process.exitCode = failed ? 1 : 0;
