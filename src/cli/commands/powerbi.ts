@@ -2,7 +2,6 @@
 // run journal that lets an unfinished create or append be continued (--resume), started over
 // (--restart), or protected from a plain rerun that would double its rows.
 
-import path from 'node:path';
 import { InputError, RemoteError, UsageError } from '../../errors.js';
 import { closeAll } from '../../pipeline/inputs.js';
 import type { InputSpec, NamedSource } from '../../pipeline/inputs.js';
@@ -19,14 +18,14 @@ import type { PowerBiLoadResult, PowerBiPushSettings, PowerBiResume } from '../.
 import type { PowerBiClient } from '../../targets/powerbi/client.js';
 import type { PowerBiRetention } from '../../targets/powerbi/types.js';
 import { mergeOverrides } from '../../schema/overrides.js';
-import { defaultStateDir, fingerprintFile, sameFingerprint } from '../../state/journal.js';
+import { fingerprintFile, sameFingerprint } from '../../state/journal.js';
 import { POWERBI_JOURNAL_VERSION, PowerBiJournalStore, PowerBiRunJournal, powerBiJournalKey } from '../../state/powerbi-journal.js';
 import type { PowerBiJournal } from '../../state/powerbi-journal.js';
 import { openInputSources, readSchemaOverrides } from '../context.js';
 import type { Runtime, SchemaOverrides } from '../context.js';
 import { count, humanBytes } from '../format.js';
 import { matchTables, scanInputs } from './load.js';
-import { commandLine } from './run-state.js';
+import { commandLine, runInputs } from './run-state.js';
 
 function pushSettings(runtime: Runtime, run: PowerBiRunSetup): PowerBiPushSettings {
   return {
@@ -136,17 +135,10 @@ async function openPowerBiRun(params: {
 }): Promise<PowerBiRunSetup> {
   const { command, runtime, client, opts, sources, policy, resumeCommand } = params;
   const { reporter, signal } = runtime;
-  const resume = opts.resume === true;
-  const restart = opts.restart === true;
   const none: PowerBiRunSetup = { journal: undefined, resume: undefined, resumeCommand };
-  if (resume && restart) throw new UsageError('--resume and --restart exclude each other');
-  if (sources.some((s) => s.source.displayName === 'stdin')) {
-    if (resume || restart) throw new UsageError('a run that reads standard input cannot be resumed', { hint: 'save the input to a file first' });
-    return none;
-  }
-
-  const stateDir = runtime.settings.stateDir ?? defaultStateDir(runtime.io.env);
-  const files = sources.map((s) => path.resolve(runtime.io.cwd, s.source.displayName));
+  const inputs = runInputs(opts, runtime, sources);
+  if (inputs === undefined) return none;
+  const { resume, restart, stateDir, files } = inputs;
   const key = powerBiJournalKey({
     command,
     apiUrl: client.apiUrl,

@@ -34,18 +34,11 @@ export async function openRun(params: {
   argv: readonly string[];
 }): Promise<RunSetup> {
   const { command, runtime, client, opts, sources } = params;
-  const resume = opts.resume === true;
-  const restart = opts.restart === true;
   const resumeCommand = commandLine(params.argv);
   const none: RunSetup = { journal: undefined, resume: undefined, datasetId: undefined, publishing: undefined, resumeCommand };
-  if (resume && restart) throw new UsageError('--resume and --restart exclude each other');
-  if (sources.some((s) => s.source.displayName === 'stdin')) {
-    if (resume || restart) throw new UsageError('a run that reads standard input cannot be resumed', { hint: 'save the input to a file first' });
-    return none;
-  }
-
-  const stateDir = runtime.settings.stateDir ?? defaultStateDir(runtime.io.env);
-  const files = sources.map((s) => path.resolve(runtime.io.cwd, s.source.displayName));
+  const inputs = runInputs(opts, runtime, sources);
+  if (inputs === undefined) return none;
+  const { resume, restart, stateDir, files } = inputs;
   const key = journalKey({
     command,
     url: client.baseUrl,
@@ -127,6 +120,35 @@ export async function openRun(params: {
   }
   runtime.reporter.info(`continuing the unfinished run from ${store.file}`);
   return { ...none, journal, resume: journal.resumePlan(), datasetId: existing.datasetId };
+}
+
+/** The run-state flags and where the run's files and journal are; undefined for a run that reads stdin. */
+export interface RunInputs {
+  resume: boolean;
+  restart: boolean;
+  stateDir: string;
+  /** Absolute paths of the inputs, in table order. */
+  files: string[];
+}
+
+/**
+ * What both targets settle before looking for an unfinished run: --resume and --restart exclude
+ * each other, and a run reading standard input has nothing to resume from (undefined).
+ */
+export function runInputs(opts: Record<string, unknown>, runtime: Runtime, sources: readonly NamedSource[]): RunInputs | undefined {
+  const resume = opts.resume === true;
+  const restart = opts.restart === true;
+  if (resume && restart) throw new UsageError('--resume and --restart exclude each other');
+  if (sources.some((s) => s.source.displayName === 'stdin')) {
+    if (resume || restart) throw new UsageError('a run that reads standard input cannot be resumed', { hint: 'save the input to a file first' });
+    return undefined;
+  }
+  return {
+    resume,
+    restart,
+    stateDir: runtime.settings.stateDir ?? defaultStateDir(runtime.io.env),
+    files: sources.map((s) => path.resolve(runtime.io.cwd, s.source.displayName)),
+  };
 }
 
 const RUN_FLAGS = new Set(['--resume', '--restart', '--keep-session']);
