@@ -171,3 +171,25 @@ describe('--keep-session', () => {
     expect(dataset('Kept').tables[0]!.rows).toEqual(expected);
   });
 });
+
+describe('run-state flags that cannot apply', () => {
+  it('refuses --resume together with --restart, before anything is sent', async () => {
+    const file = path.join(scratch.dir, 'flags.csv');
+    writeFileSync(file, 'id,label\n1,a\n');
+    const result = await runCli(['create', file, '--name', 'Flags', '--resume', '--restart'], { env: emulator.env() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--resume and --restart exclude each other');
+    expect(emulator.current().state.findDatasetId('Flags')).toBeUndefined();
+  });
+
+  it('refuses --resume for standard input, which cannot be read again, and loads it plainly without the flag', async () => {
+    const refused = await runCli(['create', '-:piped', '--name', 'Piped', '--resume'], { env: emulator.env(), input: 'id,label\n1,a\n2,b\n' });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('a run that reads standard input cannot be resumed');
+    expect(refused.stderr).toContain('save the input to a file first');
+    expect(emulator.current().state.findDatasetId('Piped')).toBeUndefined();
+
+    const plain = await runCli(['create', '-:piped', '--name', 'Piped', '--json', '--poll-interval', '50ms'], { env: emulator.env(), input: 'id,label\n1,a\n2,b\n' });
+    expect(jsonResult(plain).tables[0].rows).toBe(2);
+  });
+});
