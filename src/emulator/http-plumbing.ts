@@ -1,7 +1,59 @@
-// Request plumbing both emulators share: reading bodies under a size limit, headers, media
-// types, strict UTF-8, and closing. Each emulator keeps its own error bodies.
+// Request plumbing both emulators share: listening and closing, pauses that end on close,
+// reading bodies under a size limit, headers, media types, strict UTF-8. Each emulator keeps its
+// own routes and error bodies.
 
-import type { IncomingMessage, Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Waits `ms`; resolves false instead when the emulator closes first. */
+export type Pause = (ms: number) => Promise<boolean>;
+
+/** An emulator's HTTP server once it listens. */
+export interface ListeningEmulator {
+  port: number;
+  /** `http://host:port`, with an IPv6 host in brackets. */
+  origin: string;
+  /** Drops open connections and ends pending pauses; calling it again returns the same promise. */
+  close(): Promise<void>;
+}
+
+/**
+ * The pause an emulator's delayed requests use, and the listener that ends those pauses on
+ * close, so delayed requests do not outlive the server.
+ */
+export function emulatorLifetime(): { pause: Pause; listen: (host: string, port: number, handle: (req: IncomingMessage, res: ServerResponse) => void) => Promise<ListeningEmulator> } {
+  const closing = new AbortController();
+  const pause: Pause = (ms) => sleep(ms, undefined, { signal: closing.signal }).then(
+    () => true,
+    () => false,
+  );
+  const listen = async (host: string, port: number, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<ListeningEmulator> => {
+    const server = createServer(handle);
+    // Large chunks over a slow link must not hit Node's default 5-minute request timeout.
+    server.requestTimeout = 0;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = (server.address() as AddressInfo).port;
+    let closed: Promise<void> | undefined;
+    return {
+      port: bound,
+      origin: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+      close: () => {
+        closing.abort();
+        closed ??= closeServer(server);
+        return closed;
+      },
+    };
+  };
+  return { pause, listen };
+}
 
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -4,6 +4,7 @@
 import { UsageError } from '../../errors.js';
 import { FAULT_RULE_SYNTAX, parseFaultRules } from './faults.js';
 import type { FaultRule } from './faults.js';
+import type { EmulatorSwitchOf } from '../switches.js';
 
 export type DuplicateChunkIndexMode = 'overwrite' | 'reject';
 export type InvalidDateMode = 'reject' | 'null';
@@ -88,20 +89,8 @@ export const DEFAULT_PROJECT: EmulatorProject = { id: 'B7CA92F04B9FAE8D941C3E9B7
 export const DEFAULT_USER: EmulatorUser = { username: 'etl', password: 'etl-secret' };
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024 * 1024;
 
-export type EmulatorSwitchKind = 'boolean' | 'integer' | 'number' | 'choice' | 'string';
-
 /** One tunable behaviour, as the CLI shows it: `--${flag}`. */
-export interface EmulatorSwitch {
-  name: keyof MstrEmulatorOptions;
-  flag: string;
-  kind: EmulatorSwitchKind;
-  choices?: readonly string[];
-  /** The default as the user would type it; `(none)` when unset. */
-  default: string;
-  /** The flag may be given several times; the values are collected into a list. */
-  repeatable?: boolean;
-  description: string;
-}
+export type EmulatorSwitch = EmulatorSwitchOf<MstrEmulatorOptions>;
 
 const SWITCHES: readonly EmulatorSwitch[] = [
   { name: 'port', flag: 'port', kind: 'integer', default: '0', description: 'TCP port to listen on; 0 picks a free port.' },

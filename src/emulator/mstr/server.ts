@@ -2,11 +2,8 @@
 // (mstr-push-api.md) says a real server rejects, takes DECISIONS.md's stricter choice where the
 // contract is UNCONFIRMED unless a switch says otherwise, and fails chosen requests by fault rule.
 
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { closeServer, decodeUtf8, header, isJsonMediaType, mediaType, readBody } from '../http-plumbing.js';
+import { decodeUtf8, emulatorLifetime, header, isJsonMediaType, mediaType, readBody } from '../http-plumbing.js';
 import type { ReadBody } from '../http-plumbing.js';
 import { isJsonNumber, parseStrictJson } from '../json-strict.js';
 import type { StrictJsonValue } from '../json-strict.js';
@@ -49,41 +46,12 @@ const COOKIE_PATH = '/MicroStrategyLibrary';
 export async function startMstrEmulator(options: MstrEmulatorOptions = {}): Promise<MstrEmulator> {
   const resolved = resolveOptions(options);
   const state = new EmulatorState(resolved);
-  // Aborted on close, so delayed requests do not outlive the server.
-  const closing = new AbortController();
-  const context: ServerContext = {
-    state,
-    options: resolved,
-    pause: (ms) => sleep(ms, undefined, { signal: closing.signal }).then(
-      () => true,
-      () => false,
-    ),
-  };
-  const server = createServer((req, res) => {
+  const lifetime = emulatorLifetime();
+  const context: ServerContext = { state, options: resolved, pause: lifetime.pause };
+  const server = await lifetime.listen(resolved.host, resolved.port, (req, res) => {
     void handleRequest(req, res, context);
   });
-  // Large chunks over a slow link must not hit Node's default 5-minute request timeout.
-  server.requestTimeout = 0;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(resolved.port, resolved.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  let closed: Promise<void> | undefined;
-  const hostForUrl = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
-  return {
-    url: `http://${hostForUrl}:${port}${API_BASE}`,
-    port,
-    state,
-    close: () => {
-      closing.abort();
-      closed ??= closeServer(server);
-      return closed;
-    },
-  };
+  return { url: `${server.origin}${API_BASE}`, port: server.port, state, close: server.close };
 }
 
 

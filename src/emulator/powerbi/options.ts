@@ -6,6 +6,7 @@ import { UsageError } from '../../errors.js';
 import { faultTexts } from '../faults.js';
 import { FAULT_RULE_SYNTAX, POWERBI_FAULT_OPERATIONS, parsePowerBiFaultRules } from './faults.js';
 import type { PowerBiFaultRule } from './faults.js';
+import type { EmulatorSwitchOf } from '../switches.js';
 
 export type MyWorkspaceMode = 'deny' | 'allow';
 export type UnknownRowKeysMode = 'reject' | 'ignore';
@@ -111,20 +112,8 @@ export const DEFAULT_CLIENT: EmulatorClientApp = { clientId: 'c8d4e2f0-1a3b-4c5d
 export const DEFAULT_WORKSPACE: EmulatorWorkspace = { id: '4a7e2c19-0b5d-4f3e-8a61-d2c9b7e05f84', name: 'Emulated workspace' };
 export const DEFAULT_SCOPE = 'https://analysis.windows.net/powerbi/api/.default';
 
-export type EmulatorSwitchKind = 'boolean' | 'integer' | 'number' | 'choice' | 'string';
-
 /** One tunable behaviour, as the CLI shows it: `--${flag}`. */
-export interface PowerBiEmulatorSwitch {
-  name: keyof PowerBiEmulatorOptions;
-  flag: string;
-  kind: EmulatorSwitchKind;
-  choices?: readonly string[];
-  /** The default as the user would type it; `(none)` when unset. */
-  default: string;
-  /** The flag may be given several times; the values are collected into a list. */
-  repeatable?: boolean;
-  description: string;
-}
+export type PowerBiEmulatorSwitch = EmulatorSwitchOf<PowerBiEmulatorOptions>;
 
 const SWITCHES: readonly PowerBiEmulatorSwitch[] = [
   { name: 'port', flag: 'port', kind: 'integer', default: '0', description: 'TCP port to listen on; 0 picks a free port.' },

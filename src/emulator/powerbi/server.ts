@@ -4,11 +4,8 @@
 // contract is UNCONFIRMED takes the stricter choice of DECISIONS.md unless a switch says otherwise.
 
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { closeServer, decodeUtf8, header, isJsonMediaType, mediaType, readBody } from '../http-plumbing.js';
+import { decodeUtf8, emulatorLifetime, header, isJsonMediaType, mediaType, readBody } from '../http-plumbing.js';
 import type { ReadBody } from '../http-plumbing.js';
 import { parseStrictJson } from '../json-strict.js';
 import type { StrictJsonValue } from '../json-strict.js';
@@ -47,44 +44,13 @@ const RESOURCE_SUFFIX = '/.default';
 export async function startPowerBiEmulator(options: PowerBiEmulatorOptions = {}): Promise<PowerBiEmulator> {
   const resolved = resolveOptions(options);
   const state = new PowerBiEmulatorState(resolved);
-  // Aborted on close, so delayed requests do not outlive the server.
-  const closing = new AbortController();
-  const context: ServerContext = {
-    state,
-    options: resolved,
-    origin: '',
-    pause: (ms) => sleep(ms, undefined, { signal: closing.signal }).then(
-      () => true,
-      () => false,
-    ),
-  };
-  const server = createServer((req, res) => {
+  const lifetime = emulatorLifetime();
+  const context: ServerContext = { state, options: resolved, origin: '', pause: lifetime.pause };
+  const server = await lifetime.listen(resolved.host, resolved.port, (req, res) => {
     void handleRequest(req, res, context);
   });
-  server.requestTimeout = 0;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(resolved.port, resolved.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const host = resolved.host.includes(':') ? `[${resolved.host}]` : resolved.host;
-  const origin = `http://${host}:${port}`;
-  context.origin = origin;
-  let closed: Promise<void> | undefined;
-  return {
-    apiUrl: `${origin}${API_BASE}`,
-    authorityUrl: origin,
-    port,
-    state,
-    close: () => {
-      closing.abort();
-      closed ??= closeServer(server);
-      return closed;
-    },
-  };
+  context.origin = server.origin;
+  return { apiUrl: `${server.origin}${API_BASE}`, authorityUrl: server.origin, port: server.port, state, close: server.close };
 }
 
 
