@@ -4,9 +4,8 @@
 
 import { appendFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startPowerBiEmulator } from '../../src/emulator/powerbi/server.js';
-import type { Cell, PowerBiEmulator, PowerBiEmulatorOptions } from '../../src/emulator/powerbi/server.js';
-import { jsonResult, makeSandbox, runCli, waitFor } from '../helpers/cli.js';
+import type { Cell, PowerBiEmulatorOptions } from '../../src/emulator/powerbi/server.js';
+import { jsonResult, makeSandbox, runCli, usePowerBiEmulator, waitFor } from '../helpers/cli.js';
 import type { CliResult } from '../helpers/cli.js';
 
 const scratch = makeSandbox();
@@ -27,26 +26,7 @@ beforeAll(() => {
 });
 
 function usePowerBi(options: PowerBiEmulatorOptions = {}) {
-  let emulator: PowerBiEmulator | undefined;
-  beforeAll(async () => {
-    emulator = await startPowerBiEmulator(options);
-  });
-  afterAll(async () => {
-    await emulator?.close();
-  });
-  const current = () => emulator!;
-  const env = (): Record<string, string> => {
-    const o = current().state.options;
-    return {
-      MSTRPUSH_TARGET: 'powerbi',
-      MSTRPUSH_API_URL: current().apiUrl,
-      MSTRPUSH_AUTHORITY_URL: current().authorityUrl,
-      MSTRPUSH_TENANT: o.tenant,
-      MSTRPUSH_CLIENT_ID: o.clients[0]!.clientId,
-      MSTRPUSH_CLIENT_SECRET: o.clients[0]!.clientSecret,
-      MSTRPUSH_GROUP: o.workspaces[0]!.id,
-    };
-  };
+  const { current, env } = usePowerBiEmulator(options);
   const datasets = (name: string) => current().state.summarize().filter((d) => d.name === name);
   const rowsOf = (datasetId: string) => current().state.inspectDataset(datasetId)!.tables[0]!.rows!;
   const pending = (datasetId: string) => current().state.getDataset(current().state.options.workspaces[0]!.id, datasetId).pending;

@@ -2,38 +2,11 @@
 
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { startPowerBiEmulator } from '../../src/emulator/powerbi/server.js';
-import type { PowerBiEmulator, PowerBiEmulatorOptions } from '../../src/emulator/powerbi/server.js';
-import { jsonResult, makeSandbox, repoRoot, runCli } from '../helpers/cli.js';
+import { jsonResult, makeSandbox, repoRoot, runCli, usePowerBiEmulator } from '../helpers/cli.js';
 
 const scratch = makeSandbox();
 afterAll(() => scratch.cleanup());
 const demo = (name: string) => path.join(repoRoot, 'fixtures', 'demo', name);
-
-function usePowerBi(options: PowerBiEmulatorOptions = {}) {
-  let emulator: PowerBiEmulator | undefined;
-  beforeAll(async () => {
-    emulator = await startPowerBiEmulator(options);
-  });
-  afterAll(async () => {
-    await emulator?.close();
-  });
-  const current = () => emulator!;
-  const env = () => {
-    const o = current().state.options;
-    return {
-      MSTRPUSH_TARGET: 'powerbi',
-      MSTRPUSH_API_URL: current().apiUrl,
-      MSTRPUSH_AUTHORITY_URL: current().authorityUrl,
-      MSTRPUSH_TENANT: o.tenant,
-      MSTRPUSH_CLIENT_ID: o.clients[0]!.clientId,
-      MSTRPUSH_CLIENT_SECRET: o.clients[0]!.clientSecret,
-      MSTRPUSH_GROUP: o.workspaces[0]!.id,
-      ...(o.timeScale !== 1 ? { MSTRPUSH_POWERBI_TIME_SCALE: String(o.timeScale) } : {}),
-    };
-  };
-  return { current, env };
-}
 
 function idCsv(name: string, rows: number): string {
   const file = path.join(scratch.dir, name);
@@ -49,7 +22,7 @@ function expectEachIdOnce(rows: ReadonlyArray<ReadonlyArray<unknown>>, count: nu
 }
 
 describe('mstrpush --target powerbi', () => {
-  const pbi = usePowerBi();
+  const pbi = usePowerBiEmulator();
 
   it('creates a push dataset with one table per file and posts every row exactly', async () => {
     const out = jsonResult(await runCli(['create', demo('sales.csv'), `${demo('stores.csv')}:Stores`, '--name', 'Sales', '--json'], { env: pbi.env() }));
@@ -118,7 +91,7 @@ describe('mstrpush --target powerbi', () => {
 });
 
 describe('pacing against the rate limits (time-scaled: one emulated minute per second)', () => {
-  const pbi = usePowerBi({ timeScale: 60 });
+  const pbi = usePowerBiEmulator({ timeScale: 60 });
   it('crosses the per-minute limit without a 429 and posts every row once', async () => {
     const file = idCsv('paced.csv', 1500);
     const out = jsonResult(await runCli(['create', file, '--name', 'Paced', '--batch-rows', '10', '--json'], { env: pbi.env(), timeoutMs: 60_000 }));
@@ -131,7 +104,7 @@ describe('pacing against the rate limits (time-scaled: one emulated minute per s
 });
 
 describe('a service stricter than documented', () => {
-  const pbi = usePowerBi({ timeScale: 60, postsPerMinute: 60 });
+  const pbi = usePowerBiEmulator({ timeScale: 60, postsPerMinute: 60 });
   it('waits out every 429 and resends the same batch, losing and doubling nothing', async () => {
     const file = idCsv('throttled.csv', 1000);
     const result = await runCli(['create', file, '--name', 'Throttled', '--batch-rows', '10', '--json'], { env: pbi.env(), timeoutMs: 60_000 });

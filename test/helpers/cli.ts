@@ -8,6 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMstrEmulator } from '../../src/emulator/mstr/server.js';
 import type { MstrEmulator, MstrEmulatorOptions } from '../../src/emulator/mstr/server.js';
+import { startPowerBiEmulator } from '../../src/emulator/powerbi/server.js';
+import type { PowerBiEmulator, PowerBiEmulatorOptions } from '../../src/emulator/powerbi/server.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const binPath = path.join(repoRoot, 'bin', 'mstrpush.js');
@@ -90,6 +92,36 @@ export function useEmulator(options: MstrEmulatorOptions = {}): { current: () =>
     return emulator;
   };
   return { current, env: () => envFor(current()) };
+}
+
+/** Starts a Power BI emulator for the current test file and closes it afterwards. */
+export function usePowerBiEmulator(options: PowerBiEmulatorOptions = {}): { current: () => PowerBiEmulator; env: () => Record<string, string> } {
+  let emulator: PowerBiEmulator | undefined;
+  beforeAll(async () => {
+    emulator = await startPowerBiEmulator(options);
+  });
+  afterAll(async () => {
+    await emulator?.close();
+  });
+  const current = () => {
+    if (!emulator) throw new Error('emulator not started');
+    return emulator;
+  };
+  const env = (): Record<string, string> => {
+    const o = current().state.options;
+    return {
+      MSTRPUSH_TARGET: 'powerbi',
+      MSTRPUSH_API_URL: current().apiUrl,
+      MSTRPUSH_AUTHORITY_URL: current().authorityUrl,
+      MSTRPUSH_TENANT: o.tenant,
+      MSTRPUSH_CLIENT_ID: o.clients[0]!.clientId,
+      MSTRPUSH_CLIENT_SECRET: o.clients[0]!.clientSecret,
+      MSTRPUSH_GROUP: o.workspaces[0]!.id,
+      // The client paces itself by the emulator's clock.
+      ...(o.timeScale !== 1 ? { MSTRPUSH_POWERBI_TIME_SCALE: String(o.timeScale) } : {}),
+    };
+  };
+  return { current, env };
 }
 
 export function envFor(emulator: MstrEmulator): Record<string, string> {
