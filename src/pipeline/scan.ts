@@ -7,7 +7,6 @@ import type { ColumnSchema, WireType } from '../schema/types.js';
 import type { RoleOverrides } from '../schema/roles.js';
 import { nullTokensFor } from '../sources/types.js';
 import type { TableSource } from '../sources/types.js';
-import type { ValueCheckingSource } from '../sources/parquet.js';
 import type { ProgressSink } from './progress.js';
 
 export interface ScanOptions {
@@ -75,9 +74,11 @@ export async function scanTable(options: ScanOptions): Promise<ScanResult> {
   };
 }
 
+/** A source with declared types that checks its own values (see TableSource.checkValues). */
+type ValueCheckingSource = TableSource & Required<Pick<TableSource, 'checkValues' | 'columnsToCheck'>> & { declaredTypes: readonly WireType[] };
+
 function canCheckValues(source: TableSource): source is ValueCheckingSource {
-  const candidate = source as Partial<ValueCheckingSource>;
-  return source.declaredTypes !== undefined && typeof candidate.checkValues === 'function' && typeof candidate.columnsToCheck === 'function';
+  return source.declaredTypes !== undefined && source.checkValues !== undefined && source.columnsToCheck !== undefined;
 }
 
 /**

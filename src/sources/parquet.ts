@@ -22,7 +22,7 @@ import type { ParquetColumnPlan, RefusedParquetColumn } from './parquet-schema.j
 import { ParquetValueError, createCellConverter } from './parquet-values.js';
 import type { ParquetCellConverter } from './parquet-values.js';
 import { duplicateNames, nullTokensFor } from './types.js';
-import type { EncodeOptions, EncodedBatch, RowBatch, TableSource } from './types.js';
+import type { EncodeOptions, EncodedBatch, InvalidValue, RowBatch, TableSource, ValueCheckOptions, ValueCheckResult } from './types.js';
 
 export interface ParquetSourceOptions {
   /** What messages call the input; defaults to the path, or `stdin` for `-`. */
@@ -43,51 +43,13 @@ export interface ParquetSourceOptions {
   onWarning?: ((message: string) => void) | undefined;
 }
 
-/** What checkValues checks the values against. */
-export interface ValueCheckOptions {
-  /** The wire type each column must hold (declared, or overridden), in source order. */
-  types: readonly WireType[];
-  /** Told the rows checked so far and the progress in the file, as the check goes. */
-  onProgress?: ((progress: { rows: number; bytesRead: number }) => void) | undefined;
-}
-
-/** A value that is not valid for its column's wire type: the first one in file order. */
-export interface InvalidValue {
-  /** Index of the column in the source's columns. */
-  column: number;
-  /** 1-based row number. */
-  line: number;
-  /** The value's text, as batches() hands it over. */
-  text: string;
-}
-
-export interface ValueCheckResult {
-  /** Rows of the file (from its metadata when no column had to be read). */
-  rows: number;
-  /** The columns that were read, in source order; empty when no value could fail. */
-  columnsRead: readonly string[];
-  invalid: InvalidValue | undefined;
-}
-
-/**
- * A source with declared types that can check its values against wire types without a full
- * pass: only the columns whose values can fail are read. The verdict is the inference pass's
- * over batches(): values that cannot become text throw the same InputError as batches(), and the
- * first value whose text does not fit its type comes back as `invalid`, for the caller to word as
- * the inference pass does.
- */
-export interface ValueCheckingSource extends TableSource {
-  readonly declaredTypes: readonly WireType[];
-  /** The columns checkValues would read for these types; empty when no value can fail. */
-  columnsToCheck(types: readonly WireType[]): string[];
-  checkValues(options: ValueCheckOptions, signal?: AbortSignal): Promise<ValueCheckResult>;
-}
-
-/** A Parquet TableSource: types come from the file. */
-export interface ParquetTableSource extends ValueCheckingSource {
+/** A Parquet TableSource: types come from the file, and its values can be checked column by column. */
+export interface ParquetTableSource extends TableSource {
   readonly format: 'parquet';
   readonly declaredTypes: readonly WireType[];
   encodedBatches(options: EncodeOptions, signal?: AbortSignal): AsyncIterable<EncodedBatch>;
+  columnsToCheck(types: readonly WireType[]): string[];
+  checkValues(options: ValueCheckOptions, signal?: AbortSignal): Promise<ValueCheckResult>;
   /** For each loaded column, the file's own type in words (`INT64 TIMESTAMP(MICROS, UTC)`). */
   readonly parquetTypes: readonly string[];
   /** Rows in the file: the sum over its row groups (some writers leave the footer's total at 0). */

@@ -32,6 +32,32 @@ export interface EncodedBatch {
   bytesRead: number;
 }
 
+/** What checkValues checks the values against. */
+export interface ValueCheckOptions {
+  /** The wire type each column must hold (declared, or overridden), in source order. */
+  types: readonly WireType[];
+  /** Told the rows checked so far and the progress in the file, as the check goes. */
+  onProgress?: ((progress: { rows: number; bytesRead: number }) => void) | undefined;
+}
+
+/** A value that is not valid for its column's wire type: the first one in file order. */
+export interface InvalidValue {
+  /** Index of the column in the source's columns. */
+  column: number;
+  /** 1-based row number. */
+  line: number;
+  /** The value's text, as batches() hands it over. */
+  text: string;
+}
+
+export interface ValueCheckResult {
+  /** Rows of the file (from its metadata when no column had to be read). */
+  rows: number;
+  /** The columns that were read, in source order; empty when no value could fail. */
+  columnsRead: readonly string[];
+  invalid: InvalidValue | undefined;
+}
+
 /** How scanInto reads cells and reports progress. */
 export interface ScanIntoOptions {
   /** Texts that mean NULL: the same list the inferrer was made with. */
@@ -75,6 +101,18 @@ export interface TableSource {
    * `inferrer.add` over batches(), calling `onProgress` as bytes are read. Optional.
    */
   scanInto?(inferrer: SchemaInferrer, options: ScanIntoOptions, signal?: AbortSignal): Promise<void>;
+  /**
+   * For sources with declared types: the columns checkValues would read for these wire types
+   * (empty when no value can fail). Optional, together with checkValues.
+   */
+  columnsToCheck?(types: readonly WireType[]): string[];
+  /**
+   * The load's check of a source with declared types, without a full pass: only the columns whose
+   * values can fail are read. The verdict is the inference pass's over batches(): values that
+   * cannot become text throw the same InputError as batches(), and the first value whose text does
+   * not fit its type comes back as `invalid`, for the caller to word as the inference pass does.
+   */
+  checkValues?(options: ValueCheckOptions, signal?: AbortSignal): Promise<ValueCheckResult>;
   /** Releases temporary files (a spooled stdin). Safe to call twice. */
   close(): Promise<void>;
 }
