@@ -68,6 +68,8 @@ export interface CellFold {
   readonly modes: Uint8Array;
   /** A NULL cell (null token) in column `c`. */
   addNull(c: number): void;
+  /** `n` NULL cells in column `c`. */
+  addNulls(c: number, n: number): void;
   /** Whether column `c` still wants its example (the first non-null value). */
   wantsExample(c: number): boolean;
   setExample(c: number, text: string): void;
@@ -157,6 +159,9 @@ export function createSchemaInferrer(
     modes,
     addNull: (c) => {
       nullCounts[c]!++;
+    },
+    addNulls: (c, n) => {
+      nullCounts[c]! += n;
     },
     wantsExample: (c) => examples[c] === undefined,
     setExample,

@@ -33,6 +33,13 @@ export const FIELD_QUOTED = 1;
 /** Quoted, with doubled quotes inside that stand for one quote each. */
 export const FIELD_ESCAPED = 2;
 
+/** Where a record's field f lies in the buffer handed over with it, and its FIELD_* flags. */
+export interface ByteFields {
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly flags: Uint8Array;
+}
+
 /** Receives each complete record; the field tables are reused for the next record. */
 export type ByteRecordHandler = (buf: Buffer, line: number) => void;
 
@@ -40,7 +47,7 @@ export type ByteRecordHandler = (buf: Buffer, line: number) => void;
  * Splits byte chunks into records of exactly `width` fields. For the record being handed over,
  * field f spans `starts[f]`..`ends[f]` in the buffer (the content, quotes excluded), with `flags[f]`.
  */
-export class CsvByteTokenizer {
+export class CsvByteTokenizer implements ByteFields {
   readonly starts: Int32Array;
   readonly ends: Int32Array;
   readonly flags: Uint8Array;

@@ -13,7 +13,7 @@ import type { CellFold } from '../schema/infer.js';
 import type { RawCell, WireType } from '../schema/types.js';
 import { DEFAULT_NULL_TOKENS, VALUE_KIND, classifyValue, createNullTokenTest, normalizeValue } from '../schema/values.js';
 import { FIELD_ESCAPED } from './csv-bytes.js';
-import type { ByteRecordHandler, CsvByteTokenizer } from './csv-bytes.js';
+import type { ByteFields, ByteRecordHandler } from './csv-bytes.js';
 import type { EncodedBatch } from './types.js';
 
 /** Tests "these bytes are a null token"; bytes equal to a token's UTF-8 are that token's text. */
@@ -70,7 +70,7 @@ export interface CsvCellScanner {
 
 /** The scan pass's record handler: folds every cell into `cells`, as SchemaInferrer.add does. */
 export function createCsvCellScanner(
-  tokenizer: CsvByteTokenizer,
+  tokenizer: ByteFields,
   cells: CellFold,
   options: { nullTokens?: readonly string[] | undefined; quote: string | null },
 ): CsvCellScanner {
@@ -201,7 +201,7 @@ function isQuotedOnWire(type: WireType): boolean {
  * createRowSerializer writes for the same cells, and fails on the same values in the same way.
  */
 export class CsvRowEncoder {
-  readonly #tokenizer: CsvByteTokenizer;
+  readonly #tokenizer: ByteFields;
   readonly #types: readonly WireType[];
   readonly #quoted: boolean[];
   readonly #isNullBytes: (buf: Uint8Array, s: number, e: number) => boolean;
@@ -221,7 +221,7 @@ export class CsvRowEncoder {
   readonly onRecord: ByteRecordHandler;
 
   constructor(
-    tokenizer: CsvByteTokenizer,
+    tokenizer: ByteFields,
     columns: readonly { name: string; type: WireType }[],
     options: {
       nullTokens?: readonly string[] | undefined;
@@ -270,6 +270,32 @@ export class CsvRowEncoder {
     this.#length = 0;
     this.#rows = 0;
     return batch;
+  }
+
+  /**
+   * Appends rows encoded elsewhere (the CSV kernel): JSON bytes that already start with a comma
+   * when rows are pending, each row's end offset in `data`, and each row's line.
+   */
+  append(data: Uint8Array, rowEnds: Uint32Array, lines: Float64Array): void {
+    this.#ensure(data.length);
+    const base = this.#length;
+    this.#out.set(data, base);
+    this.#length = base + data.length;
+    const rows = rowEnds.length;
+    while (this.#rows + rows > this.#rowEnds.length) this.#growRows();
+    const ends = this.#rowEnds;
+    for (let r = 0; r < rows; r++) ends[this.#rows + r] = base + rowEnds[r]!;
+    this.#lines.set(lines, this.#rows);
+    this.#rows += rows;
+  }
+
+  #growRows(): void {
+    const ends = new Uint32Array(this.#rowEnds.length * 2);
+    ends.set(this.#rowEnds);
+    this.#rowEnds = ends;
+    const lines = new Float64Array(this.#lines.length * 2);
+    lines.set(this.#lines);
+    this.#lines = lines;
   }
 
   #ensure(bytes: number): void {
@@ -340,14 +366,7 @@ export class CsvRowEncoder {
   }
 
   #pushRow(end: number, line: number): void {
-    if (this.#rows === this.#rowEnds.length) {
-      const ends = new Uint32Array(this.#rows * 2);
-      ends.set(this.#rowEnds);
-      this.#rowEnds = ends;
-      const lines = new Float64Array(this.#rows * 2);
-      lines.set(this.#lines);
-      this.#lines = lines;
-    }
+    if (this.#rows === this.#rowEnds.length) this.#growRows();
     this.#rowEnds[this.#rows] = end;
     this.#lines[this.#rows] = line;
     this.#rows++;

@@ -39,7 +39,7 @@ const QUOTED = 2;
 const AFTER_CR = 3;
 type State = typeof FIELD_START | typeof UNQUOTED | typeof QUOTED | typeof AFTER_CR;
 
-const DEFAULT_MAX_RECORD_CHARS = 64 * 1024 * 1024;
+export const DEFAULT_MAX_RECORD_CHARS = 64 * 1024 * 1024;
 
 /**
  * Feed text with `push`, call `end` after the last chunk, and collect finished records with

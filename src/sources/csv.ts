@@ -11,7 +11,7 @@ import { InputError, isMstrPushError } from '../errors.js';
 import type { RawCell } from '../schema/types.js';
 import { DIALECT_SAMPLE_CHARS, detectDialect } from './csv-dialect.js';
 import { fileError, messageOf, openInputFile, removeSpool } from './input-file.js';
-import { CsvTokenizer } from './csv-tokenizer.js';
+import { CsvTokenizer, DEFAULT_MAX_RECORD_CHARS } from './csv-tokenizer.js';
 import type { CsvDialect, CsvRecord } from './csv-tokenizer.js';
 import { duplicateNames } from './types.js';
 import type { EncodeOptions, EncodedBatch, RowBatch, ScanIntoOptions, TableSource } from './types.js';
@@ -20,6 +20,7 @@ import { encodeRowBatches } from '../chunker/encode-rows.js';
 import { CsvByteTokenizer, CsvFastPathExit, byteDialectSupported } from './csv-bytes.js';
 import type { ByteRecordHandler } from './csv-bytes.js';
 import { CsvRowEncoder, byteNullTokensSupported, createCsvCellScanner, wireReadyColumns } from './csv-fast.js';
+import { CsvKernel } from './csv-kernel.js';
 
 export interface CsvSourceOptions {
   /** One character; detected from the first 64 KiB when absent. */
@@ -173,20 +174,32 @@ class CsvSource implements CsvTableSource {
 
   async scanInto(inferrer: SchemaInferrer, options: ScanIntoOptions, signal?: AbortSignal): Promise<void> {
     if (this.bytePathFits(options.nullTokens)) {
-      const tokenizer = new CsvByteTokenizer(this.dialect, this.columns.length, { maxRecordBytes: this.init.maxRecordChars });
-      const scanner = createCsvCellScanner(tokenizer, inferrer.cells, { nullTokens: options.nullTokens, quote: this.dialect.quote });
-      const onRecord = this.skippingHeader(scanner.onRecord);
+      const kernel = CsvKernel.create(this.dialect, this.columns.length, options.nullTokens, this.maxRecordBytes);
+      const tokenizer = kernel === undefined ? new CsvByteTokenizer(this.dialect, this.columns.length, { maxRecordBytes: this.maxRecordBytes }) : undefined;
+      const scanner = createCsvCellScanner(kernel?.fields ?? tokenizer!, inferrer.cells, { nullTokens: options.nullTokens, quote: this.dialect.quote });
+      const cells = inferrer.cells;
+      const told = new Int32Array(this.columns.length);
+      kernel?.skip(this.init.skipFirst ? 1 : 0);
+      const onRecord = kernel === undefined ? this.skippingHeader(scanner.onRecord) : scanner.onRecord;
       const before = await fingerprint(this.init.input.path);
       try {
         for await (const { bytes, bytesRead } of readBytes(this.init.input, signal)) {
-          tokenizer.push(bytes, onRecord);
+          if (kernel !== undefined) kernel.scan(bytes, cells, onRecord, told);
+          else tokenizer!.push(bytes, onRecord);
           options.onProgress(bytesRead, inferrer.rowCount);
         }
-        tokenizer.end(onRecord);
+        if (kernel !== undefined) kernel.scan(undefined, cells, onRecord, told);
+        else tokenizer!.end(onRecord);
         signal?.throwIfAborted();
         options.onProgress(this.totalBytes, inferrer.rowCount);
         const after = await fingerprint(this.init.input.path);
-        if (after === before) this.scanned = { fingerprint: after, nullTokens: options.nullTokens.join('\u0000'), fastKinds: scanner.fastKinds, slowCells: scanner.slowCells };
+        if (after === before) {
+          // The kernel's findings and those of the records it gave back to JS, together.
+          const { fastKinds, slowCells } = kernel?.scanResults() ?? { fastKinds: new Int32Array(this.columns.length), slowCells: new Uint8Array(this.columns.length) };
+          fastKinds.forEach((kinds, c) => (fastKinds[c] = kinds | scanner.fastKinds[c]!));
+          slowCells.forEach((slow, c) => (slowCells[c] = slow | scanner.slowCells[c]!));
+          this.scanned = { fingerprint: after, nullTokens: options.nullTokens.join('\u0000'), fastKinds, slowCells };
+        }
         return;
       } catch (err) {
         if (!(err instanceof CsvFastPathExit)) throw err;
@@ -206,28 +219,36 @@ class CsvSource implements CsvTableSource {
     const columns = this.columns.map((name, i) => ({ name, type: options.types[i] ?? 'STRING' }));
     let done = options.skipRows ?? 0;
     if (this.bytePathFits(options.nullTokens)) {
-      const tokenizer = new CsvByteTokenizer(this.dialect, this.columns.length, { maxRecordBytes: this.init.maxRecordChars });
+      const kernel = CsvKernel.create(this.dialect, this.columns.length, options.nullTokens, this.maxRecordBytes);
+      const tokenizer = kernel === undefined ? new CsvByteTokenizer(this.dialect, this.columns.length, { maxRecordBytes: this.maxRecordBytes }) : undefined;
       // Cells the scan of this very file proved wire-ready are copied without a second check;
       // the file is compared with the scanned one before and after, so a change cannot slip by.
       const scanned = this.scanned;
       const trusted =
         scanned !== undefined && scanned.nullTokens === options.nullTokens.join('\u0000') && scanned.fingerprint === (await fingerprint(this.init.input.path));
-      const encoder = new CsvRowEncoder(tokenizer, columns, {
+      const wireReady = trusted ? wireReadyColumns(options.types, scanned.fastKinds, scanned.slowCells) : undefined;
+      const encoder = new CsvRowEncoder(kernel?.fields ?? tokenizer!, columns, {
         nullTokens: options.nullTokens,
         quote: this.dialect.quote,
         file: this.displayName,
-        skipRows: done,
-        wireReady: trusted ? wireReadyColumns(options.types, scanned.fastKinds, scanned.slowCells) : undefined,
+        // The kernel passes over the rows already sent itself, before any reach the encoder.
+        skipRows: kernel === undefined ? done : 0,
+        wireReady,
       });
-      const onRecord = this.skippingHeader(encoder.onRecord);
+      kernel?.setTypes(options.types, wireReady);
+      kernel?.skip(done + (this.init.skipFirst ? 1 : 0));
+      const onRecord = kernel === undefined ? this.skippingHeader(encoder.onRecord) : encoder.onRecord;
+      const sink = { get pendingRows() { return encoder.pendingRows; }, append: encoder.append.bind(encoder), onRecord };
       try {
         for await (const { bytes, bytesRead } of readBytes(this.init.input, signal)) {
-          tokenizer.push(bytes, onRecord);
+          if (kernel !== undefined) kernel.encode(bytes, sink);
+          else tokenizer!.push(bytes, onRecord);
           const batch = encoder.takeBatch(bytesRead);
           done += batch.rows;
           yield batch;
         }
-        tokenizer.end(onRecord);
+        if (kernel !== undefined) kernel.encode(undefined, sink);
+        else tokenizer!.end(onRecord);
         signal?.throwIfAborted();
         if (trusted && (await fingerprint(this.init.input.path)) !== scanned.fingerprint) throw this.changedError();
         yield encoder.takeBatch(this.totalBytes);
@@ -244,6 +265,11 @@ class CsvSource implements CsvTableSource {
     return new InputError('INPUT_READ', `${this.displayName} changed while it was being read`, {
       hint: 'let the program writing the file finish, or push a copy of it; nothing was published',
     });
+  }
+
+  private get maxRecordBytes(): number {
+    // The string path's limit in characters; the same number in bytes for the byte paths.
+    return this.init.maxRecordChars ?? DEFAULT_MAX_RECORD_CHARS;
   }
 
   private bytePathFits(nullTokens: readonly string[]): boolean {

@@ -8,13 +8,15 @@ import type { WireType } from '../../src/schema/types.js';
 import { DEFAULT_NULL_TOKENS } from '../../src/schema/values.js';
 import { openCsvSource } from '../../src/sources/csv.js';
 import type { CsvTableSource } from '../../src/sources/csv.js';
+import { CsvKernel, useCsvKernel } from '../../src/sources/csv-kernel.js';
 import type { EncodedBatch } from '../../src/sources/types.js';
 import { repoRoot, sharedDir } from '../helpers/cli.js';
 import { createRandom as seeded } from '../helpers/seeded-csv.js';
 
 // The byte path (scanInto, encodedBatches) must give exactly what the string path gives: the same
 // schema, counts and examples, the same wire bytes, the same errors. These tests run both paths
-// over the same files and compare.
+// over the same files and compare, once with the WebAssembly kernel and once with the JS byte
+// path that stands in when the kernel is not there.
 
 let dir: string;
 beforeAll(() => {
@@ -85,7 +87,7 @@ async function joined(batches: AsyncIterable<EncodedBatch>): Promise<{ text: str
     expect(batch.rowEnds[batch.rows - 1]).toBe(batch.data.length);
     parts.push(Buffer.from(batch.data));
     rows += batch.rows;
-    lines.push(...batch.lines);
+    for (const line of batch.lines) lines.push(line);
   }
   return { text: `[${Buffer.concat(parts.flatMap((p, i) => (i === 0 ? [p] : [Buffer.from(','), p]))).toString('utf8')}]`, rows, lines };
 }
@@ -109,7 +111,17 @@ async function outcome<T>(work: () => Promise<T>): Promise<T | { code: string; m
   }
 }
 
-describe('CSV byte path', () => {
+describe.each([
+  ['WebAssembly kernel', true],
+  ['JS byte path', false],
+])('CSV byte path, %s', (_, kernel) => {
+  beforeAll(() => useCsvKernel(kernel));
+  afterAll(() => useCsvKernel(true));
+
+  it(`${kernel ? 'uses' : 'does not use'} the kernel`, () => {
+    expect(CsvKernel.create({ delimiter: ',', quote: '"' }, 3, DEFAULT_NULL_TOKENS, 1 << 20) !== undefined).toBe(kernel);
+  });
+
   it.each([
     ['LF', '\n'],
     ['CRLF', '\r\n'],
@@ -224,5 +236,104 @@ describe('CSV byte path', () => {
       if (!('code' in slow)) await compareEncodings(source, slow.columns.map((c) => c.type));
       await source.close();
     }
+  });
+  it.each([
+    ['semicolons and single quotes', ';', "'"],
+    ['tabs and no quoting', '\t', null],
+  ])('reads %s exactly as the string path', async (name, delimiter, quote) => {
+    const random = seeded(41);
+    const q = quote ?? '';
+    const lines = [['id', 'amount', 'day', 'at', 'note'].join(delimiter)];
+    for (let r = 0; r < 20_000; r++) {
+      const note = quote === null ? `n${r} é` : random() < 0.3 ? `${q}it${q}${q}s ${delimiter} ${r}${q}` : `plain ${r}`;
+      const at = `2024-03-0${1 + (r % 9)}T10:11:12${['', '.5', '.120', '.000'][r % 4]}`;
+      lines.push([String(r), (random() * 100).toFixed(2), `2024-01-${String(1 + (r % 28)).padStart(2, '0')}`, at, note].join(delimiter));
+    }
+    const file = path.join(dir, `dialect-${name.replaceAll(' ', '-')}.csv`);
+    writeFileSync(file, lines.join('\n'));
+    const source = await openCsvSource(file, { header: true, delimiter, quote });
+    const fast = await fastScan(source);
+    const slow = await slowScan(source);
+    expect(fast.columns).toEqual(slow.columns);
+    expect(fast.columns.map((c) => c.type)).toEqual(['INTEGER', 'DOUBLE', 'DATE', 'DATETIME', 'STRING']);
+    const encoded = await compareEncodings(source, fast.columns.map((c) => c.type));
+    expect(encoded.text).toContain('"2024-03-03T10:11:12.12"');
+    expect(encoded.text).toContain('"2024-03-04T10:11:12"');
+    await source.close();
+  });
+
+  it('takes a read chunk holding more rows than one call of the kernel writes', async () => {
+    const file = path.join(dir, 'tiny-rows.csv');
+    writeFileSync(file, 'n\n' + Array.from({ length: 300_000 }, (_, i) => (i % 7 === 0 ? 'NA' : String(i % 10))).join('\n'));
+    const source = await openCsvSource(file, { header: true });
+    const fast = await fastScan(source);
+    expect(fast.rows).toBe(300_000);
+    expect(fast.columns).toEqual((await slowScan(source)).columns);
+    const encoded = await compareEncodings(source, ['INTEGER']);
+    expect(encoded.rows).toBe(300_000);
+    await compareEncodings(source, ['INTEGER'], 123_457);
+    await source.close();
+  });
+
+  it('hands a record longer than the kernel holds to the string path, with the same results', async () => {
+    const long = 'x'.repeat(9 * 1024 * 1024);
+    const file = path.join(dir, 'long-record.csv');
+    writeFileSync(file, `id,text\n1,short\n2,"${long}"\n3,after\n`);
+    const source = await openCsvSource(file, { header: true });
+    const fast = await fastScan(source);
+    expect(fast.rows).toBe(3);
+    expect(fast.columns).toEqual((await slowScan(source)).columns);
+    const encoded = await compareEncodings(source, ['INTEGER', 'STRING']);
+    expect(encoded.text.length).toBeGreaterThan(long.length);
+    await source.close();
+  });
+
+  it.each([
+    ['no line break at the end', 'a,b\n1,x\n2,y'],
+    ['a delimiter at the very end', 'a,b\n1,x\n2,'],
+    ['a CR at the very end', 'a,b\r1,x\r2,y\r'],
+    ['empty lines between and after records', 'a,b\n\n1,x\r\n\r\n\n2,y\n\n\n'],
+    ['a quoted field closing the input', 'a,b\n1,x\n2,"y ""z"""'],
+    ['control characters and backslashes', 'a,b\n1,"tab\there\u0001 \\\\ end"\n2,\u007f'],
+  ])('agrees with the string path on %s', async (name, text) => {
+    const file = path.join(dir, `edge-${name.replaceAll(' ', '-')}.csv`);
+    writeFileSync(file, text);
+    const source = await openCsvSource(file, { header: true });
+    const slow = await slowScan(source);
+    const fast = await fastScan(source);
+    expect(fast.columns).toEqual(slow.columns);
+    expect(fast.rows).toBe(slow.rows);
+    await compareEncodings(source, slow.columns.map((c) => c.type));
+    await compareEncodings(source, slow.columns.map(() => 'STRING'));
+    await source.close();
+  });
+
+  it('uses the configured null tokens and stops at the first bad value of a forced type, far into the file', async () => {
+    const lines = ['id,score,when'];
+    for (let r = 0; r < 50_000; r++) lines.push(`${r},${r % 11 === 0 ? 'n/a' : r % 13 === 0 ? '-' : String(r % 100)},2024-05-${String(1 + (r % 30)).padStart(2, '0')}`);
+    lines.splice(45_001, 0, '44999,12,2024-02-30');
+    const file = path.join(dir, 'null-tokens.csv');
+    writeFileSync(file, lines.join('\n'));
+    const nullTokens = ['', '-', 'n/a'];
+    const source = await openCsvSource(file, { header: true });
+    const scan = async (overrides: Map<string, WireType>, fast: boolean) => {
+      const inferrer = createSchemaInferrer(source.columns, { nullTokens, typeOverrides: overrides, file: source.displayName });
+      if (fast) await source.scanInto!(inferrer, { nullTokens, onProgress: () => {} }, undefined);
+      else for await (const batch of source.batches()) inferrer.add(batch);
+      return { columns: inferrer.finish(), rows: inferrer.rowCount };
+    };
+    const inferred = await scan(new Map(), true);
+    expect(inferred).toEqual(await scan(new Map(), false));
+    expect(inferred.columns.map((c) => [c.type, c.nullCount])).toEqual([['INTEGER', 0], ['INTEGER', 4546 + 3847 - 350], ['STRING', 0]]);
+    const forced = new Map<string, WireType>([['when', 'DATE']]);
+    const failure = await outcome(() => scan(forced, true));
+    expect(failure).toMatchObject({ code: 'INPUT_VALUE', location: { line: 45_002, column: 'when', value: '2024-02-30' } });
+    expect(failure).toEqual(await outcome(() => scan(forced, false)));
+    const types: WireType[] = ['INTEGER', 'INTEGER', 'DATE'];
+    const columns = source.columns.map((name, i) => ({ name, type: types[i]! }));
+    const slowEncode = await outcome(() => joined(encodeRowBatches(source.batches(), columns, { nullTokens, file: source.displayName })));
+    expect(slowEncode).toMatchObject({ code: 'INPUT_VALUE', location: { line: 45_002 } });
+    expect(await outcome(() => joined(source.encodedBatches!({ types, nullTokens })))).toEqual(slowEncode);
+    await source.close();
   });
 });

@@ -1,0 +1,265 @@
+// Drives the WebAssembly CSV kernel (src/wasm/csv-kernel.ts): feeds it the file's bytes, folds
+// what it learnt into the schema inference or hands its JSON rows to the chunker, and runs the
+// JS record handlers of csv-fast.ts for the records the kernel gives back. Same results as the JS
+// byte path, at a fraction of its cost: no JS runs per cell unless a cell is unusual.
+
+import { readFileSync } from 'node:fs';
+
+import type { CellFold } from '../schema/infer.js';
+import type { WireType } from '../schema/types.js';
+import { CsvFastPathExit, byteDialectSupported } from './csv-bytes.js';
+import type { ByteRecordHandler } from './csv-bytes.js';
+import type { CsvDialect } from './csv-tokenizer.js';
+
+// This project's type libraries have no WebAssembly declarations; these are the parts used.
+interface WasmModule {
+  readonly kind: 'compiled module';
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { readonly exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface KernelExports {
+  memory: { readonly buffer: ArrayBuffer };
+  layout(what: number): number;
+  configure(width: number, delimiter: number, quote: number, maxRecordBytes: number, nullTokens: number): void;
+  skip(records: number): void;
+  setInput(length: number, final: number): void;
+  recordStart(): number;
+  currentLine(): number;
+  rowCount(): number;
+  outputLength(): number;
+  clearRows(): void;
+  setNeedComma(value: number): void;
+  scan(): number;
+  encode(): number;
+}
+
+// Return codes of scan() and encode().
+const DONE = 0;
+const JS_RECORD = 1;
+const NEW_KINDS = 2;
+// 3, OUTPUT_FULL: the output region is full; taking the rows lets the kernel go on.
+const EXIT = 4;
+
+const TYPE_CODES: Readonly<Record<WireType, number>> = {
+  STRING: 0,
+  INTEGER: 1,
+  BIGINTEGER: 2,
+  DOUBLE: 3,
+  BIGDECIMAL: 4,
+  BOOL: 5,
+  DATE: 6,
+  TIME: 7,
+  DATETIME: 8,
+};
+
+let compiled: WasmModule | null | undefined;
+let enabled = true;
+
+/** Turns the kernel off (or on again), so tests can compare it with the JS byte path. */
+export function useCsvKernel(on: boolean): void {
+  enabled = on;
+}
+
+// The module is built next to the compiled JS (dist/wasm); from src (under jest) the same file
+// is two folders up, then dist/wasm. Missing, it leaves the JS byte path to do the work.
+function kernelModule(): WasmModule | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new wasm.Module(readFileSync(new URL('../../dist/wasm/csv-kernel.wasm', import.meta.url)));
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+/** The field tables of the record given back, in the shape csv-fast.ts's handlers read. */
+export interface KernelFields {
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly flags: Uint8Array;
+}
+
+/** One pass over one file; create a new one for every pass. */
+export class CsvKernel {
+  readonly fields: KernelFields;
+  readonly #kernel: KernelExports;
+  readonly #memory: Uint8Array;
+  /** The input region as a Buffer: field offsets index into it. */
+  readonly #input: Buffer;
+  readonly #width: number;
+  readonly #inputCap: number;
+  readonly #maxRecordBytes: number;
+  readonly #at: (what: number) => number;
+  #carry = 0;
+
+  /** Undefined when the kernel cannot read this file's dialect or settings, or is not built. */
+  static create(dialect: CsvDialect, width: number, nullTokens: readonly string[], maxRecordBytes: number): CsvKernel | undefined {
+    if (!enabled || !byteDialectSupported(dialect)) return undefined;
+    const module = kernelModule();
+    if (module === null) return undefined;
+    const kernel = new wasm.Instance(module, {}).exports as unknown as KernelExports;
+    const tokenBytes = nullTokens.map((token) => Buffer.from(token, 'utf8'));
+    if (width < 1 || width > kernel.layout(0)) return undefined;
+    if (tokenBytes.length > kernel.layout(15) || tokenBytes.some((bytes) => bytes.length > kernel.layout(16))) return undefined;
+    return new CsvKernel(kernel, dialect, width, tokenBytes, maxRecordBytes);
+  }
+
+  private constructor(kernel: KernelExports, dialect: CsvDialect, width: number, tokenBytes: Buffer[], maxRecordBytes: number) {
+    this.#kernel = kernel;
+    this.#width = width;
+    const at = (what: number): number => kernel.layout(what);
+    this.#at = at;
+    const buffer = kernel.memory.buffer;
+    this.#memory = new Uint8Array(buffer);
+    this.#inputCap = at(21);
+    this.#input = Buffer.from(buffer, at(20), this.#inputCap);
+    this.#maxRecordBytes = Math.min(maxRecordBytes, this.#inputCap);
+    this.fields = {
+      starts: new Int32Array(buffer, at(12), width),
+      ends: new Int32Array(buffer, at(13), width),
+      flags: new Uint8Array(buffer, at(6), width),
+    };
+    const lengths = new Int32Array(buffer, at(14), tokenBytes.length);
+    tokenBytes.forEach((bytes, t) => {
+      lengths[t] = bytes.length;
+      this.#memory.set(bytes, at(14) + 128 + t * at(16));
+    });
+    kernel.configure(width, dialect.delimiter.charCodeAt(0), dialect.quote === null ? -1 : dialect.quote.charCodeAt(0), this.#maxRecordBytes, tokenBytes.length);
+  }
+
+  /** Records to pass over before the first one that counts (a header, rows already sent). */
+  skip(records: number): void {
+    this.#kernel.skip(records);
+  }
+
+  /** Puts `chunk` after the unfinished record; `final` for the call after the last chunk. */
+  #load(chunk: Uint8Array | undefined, final: boolean): void {
+    const length = this.#carry + (chunk?.length ?? 0);
+    // A record longer than the input region, or than allowed: the string path has the last word.
+    if (length > this.#inputCap) throw new CsvFastPathExit('record too large');
+    if (chunk !== undefined) this.#input.set(chunk, this.#carry);
+    this.#kernel.setInput(length, final ? 1 : 0);
+  }
+
+  // Keeps the unfinished record for the next chunk, at the front of the input region.
+  #keepRest(length: number): void {
+    const start = this.#kernel.recordStart();
+    this.#carry = length - start;
+    if (this.#carry > this.#maxRecordBytes) throw new CsvFastPathExit('record too large');
+    if (this.#carry > 0 && start > 0) this.#input.copyWithin(0, start, length);
+  }
+
+  /**
+   * The scan pass over one chunk (undefined: the end of input): folds rows, null counts and kinds
+   * into `cells`, and gives `onRecord` the records that need JS.
+   */
+  scan(chunk: Uint8Array | undefined, cells: CellFold, onRecord: ByteRecordHandler, told: Int32Array): void {
+    const kernel = this.#kernel;
+    this.#load(chunk, chunk === undefined);
+    const length = this.#carry + (chunk?.length ?? 0);
+    this.#syncModes(cells);
+    for (;;) {
+      const code = kernel.scan();
+      this.#foldCounts(cells);
+      if (code === DONE) break;
+      if (code === EXIT) throw new CsvFastPathExit(`a record the kernel leaves to the string path, near line ${kernel.currentLine()}`);
+      if (code === JS_RECORD) onRecord(this.#input, kernel.currentLine());
+      else if (code === NEW_KINDS) this.#foldKinds(cells, told);
+      this.#syncModes(cells);
+    }
+    this.#keepRest(length);
+  }
+
+  /** After the last scan call: per column, the kinds the kernel decided and whether any cell needed JS. */
+  scanResults(): { fastKinds: Int32Array; slowCells: Uint8Array } {
+    const buffer = this.#kernel.memory.buffer;
+    return {
+      fastKinds: new Int32Array(buffer, this.#at(8), this.#width).slice(),
+      slowCells: new Uint8Array(buffer, this.#at(5), this.#width).slice(),
+    };
+  }
+
+  #syncModes(cells: CellFold): void {
+    this.#memory.set(cells.modes, this.#at(1));
+    const wants = this.#at(4);
+    for (let c = 0; c < this.#width; c++) this.#memory[wants + c] = cells.wantsExample(c) ? 1 : 0;
+  }
+
+  #foldCounts(cells: CellFold): void {
+    const kernel = this.#kernel;
+    const rows = kernel.rowCount();
+    if (rows === 0) return;
+    const nulls = new Uint32Array(kernel.memory.buffer, this.#at(11), this.#width);
+    for (let c = 0; c < this.#width; c++) {
+      if (nulls[c] !== 0) {
+        cells.addNulls(c, nulls[c]!);
+        nulls[c] = 0;
+      }
+    }
+    cells.addRows(rows);
+    kernel.clearRows();
+  }
+
+  #foldKinds(cells: CellFold, told: Int32Array): void {
+    const kinds = new Int32Array(this.#kernel.memory.buffer, this.#at(7), this.#width);
+    for (let c = 0; c < this.#width; c++) {
+      if ((kinds[c]! & ~told[c]!) !== 0) {
+        told[c] = kinds[c]!;
+        cells.addKind(c, kinds[c]!);
+      }
+    }
+  }
+
+  /** For the upload pass: the wire types, and the columns the scan proved wire-ready. */
+  setTypes(types: readonly WireType[], wireReady: Uint8Array | undefined): void {
+    const typesAt = this.#at(2);
+    const readyAt = this.#at(3);
+    types.forEach((type, c) => {
+      this.#memory[typesAt + c] = TYPE_CODES[type];
+      this.#memory[readyAt + c] = wireReady?.[c] ?? 0;
+    });
+  }
+
+  /**
+   * The upload pass over one chunk (undefined: the end of input): JSON rows go to `sink.append`
+   * in file order, with the records that need JS written by `sink.onRecord` in between.
+   */
+  encode(chunk: Uint8Array | undefined, sink: KernelRowSink): void {
+    const kernel = this.#kernel;
+    this.#load(chunk, chunk === undefined);
+    const length = this.#carry + (chunk?.length ?? 0);
+    const buffer = kernel.memory.buffer;
+    for (;;) {
+      kernel.setNeedComma(sink.pendingRows > 0 ? 1 : 0);
+      const code = kernel.encode();
+      const rows = kernel.rowCount();
+      if (rows > 0) {
+        sink.append(
+          new Uint8Array(buffer, this.#at(22), kernel.outputLength()),
+          new Uint32Array(buffer, this.#at(17), rows),
+          new Float64Array(buffer, this.#at(19), rows),
+        );
+        kernel.clearRows();
+      }
+      if (code === DONE) break;
+      if (code === EXIT) throw new CsvFastPathExit(`a record the kernel leaves to the string path, near line ${kernel.currentLine()}`);
+      if (code === JS_RECORD) sink.onRecord(this.#input, kernel.currentLine());
+      // OUTPUT_FULL: the rows were taken just above; the kernel goes on where it stopped.
+    }
+    this.#keepRest(length);
+  }
+}
+
+/** Where the upload pass's rows go: CsvRowEncoder. */
+export interface KernelRowSink {
+  readonly pendingRows: number;
+  /** Rows the kernel wrote: JSON bytes, each row's end offset in them, each row's line. */
+  append(data: Uint8Array, rowEnds: Uint32Array, lines: Float64Array): void;
+  onRecord: ByteRecordHandler;
+}
+

@@ -1,0 +1,758 @@
+// AssemblyScript, compiled to dist/wasm/csv-kernel.wasm by `npm run build` (not by tsc).
+//
+// The inner loops of the CSV byte path, run as WebAssembly: splitting records into fields (with
+// 16-byte SIMD searches), and per cell either the scan pass's classification or the upload
+// pass's JSON writing. It decides only the common shapes, exactly as src/schema/byte-values.ts
+// and src/sources/csv-fast.ts do; any record holding a cell it cannot decide goes back to those
+// (JS_RECORD), and anything irregular ends the byte path (EXIT) for the string tokenizer to
+// report. The driver in src/sources/csv-kernel.ts owns the protocol; this file only computes.
+//
+// No allocation: fixed regions of linear memory, laid out below, and a few globals.
+
+// ---- memory map (byte offsets) ------------------------------------------------------------
+const MAX_WIDTH: i32 = 4096;
+const MODES: i32 = 1024; // u8 per column: 0 infer, 1 skip, 2 check (CELL_MODE)
+const TYPES: i32 = MODES + MAX_WIDTH; // u8 per column: wire type code (TYPE_*)
+const WIRE_READY: i32 = TYPES + MAX_WIDTH; // u8 per column: cells proven wire-ready by the scan
+const WANTS_EXAMPLE: i32 = WIRE_READY + MAX_WIDTH; // u8 per column
+const SLOW: i32 = WANTS_EXAMPLE + MAX_WIDTH; // u8 per column: a cell needed the string route
+const FLAGS: i32 = SLOW + MAX_WIDTH; // u8 per field of the current record
+const KINDS: i32 = FLAGS + MAX_WIDTH; // i32 per column: kinds seen in INFER columns
+const FAST_KINDS: i32 = KINDS + 4 * MAX_WIDTH; // i32 per column: kinds decided here
+const ACCEPT: i32 = FAST_KINDS + 4 * MAX_WIDTH; // i32 per column, CHECK columns
+const REJECT: i32 = ACCEPT + 4 * MAX_WIDTH; // i32 per column, CHECK columns
+const NULLS: i32 = REJECT + 4 * MAX_WIDTH; // u32 per column: null cells since the last call
+const STARTS: i32 = NULLS + 4 * MAX_WIDTH; // i32 per field of the current record
+const ENDS: i32 = STARTS + 4 * MAX_WIDTH; // i32 per field of the current record
+const CELL: i32 = ENDS + 4 * MAX_WIDTH; // i32 per field: the current record's verdicts
+const NULL_TOKENS: i32 = 196608; // i32 lengths[32], then 32 × 64 bytes
+const MAX_NULL_TOKENS: i32 = 32;
+const NULL_TOKEN_BYTES: i32 = 64;
+const NULL_FIRST_BYTES: i32 = NULL_TOKENS + 4096; // u8[256]: 1 where some token starts with it
+const ROW_ENDS: i32 = 262144; // u32 per encoded row: its end offset in OUTPUT
+const ROWS_CAP: i32 = 65536;
+const LINES: i32 = ROW_ENDS + 4 * ROWS_CAP; // f64 per encoded row: its line
+const INPUT: i32 = 1048576;
+const INPUT_CAP: i32 = 8 << 20;
+const OUTPUT: i32 = INPUT + INPUT_CAP + 65536; // 64 KiB gap: SIMD loads may read past the input
+const OUTPUT_CAP: i32 = 8 << 20;
+
+export function layout(what: i32): i32 {
+  switch (what) {
+    case 0: return MAX_WIDTH;
+    case 1: return MODES;
+    case 2: return TYPES;
+    case 3: return WIRE_READY;
+    case 4: return WANTS_EXAMPLE;
+    case 5: return SLOW;
+    case 6: return FLAGS;
+    case 7: return KINDS;
+    case 8: return FAST_KINDS;
+    case 9: return ACCEPT;
+    case 10: return REJECT;
+    case 11: return NULLS;
+    case 12: return STARTS;
+    case 13: return ENDS;
+    case 14: return NULL_TOKENS;
+    case 15: return MAX_NULL_TOKENS;
+    case 16: return NULL_TOKEN_BYTES;
+    case 17: return ROW_ENDS;
+    case 18: return ROWS_CAP;
+    case 19: return LINES;
+    case 20: return INPUT;
+    case 21: return INPUT_CAP;
+    case 22: return OUTPUT;
+    case 23: return OUTPUT_CAP;
+  }
+  return -1;
+}
+
+// ---- what a call returns ------------------------------------------------------------------
+/** Every complete record of the input is done; the unfinished rest starts at recordStart(). */
+const DONE: i32 = 0;
+/** The fields of the record at line recordLine() are in STARTS/ENDS/FLAGS for the JS handler. */
+const JS_RECORD: i32 = 1;
+/** Some INFER column saw a new kind (KINDS): the inferrer hears of it before the next call. */
+const NEW_KINDS: i32 = 2;
+/** The output or its row table is full; the record at the current position is not written yet. */
+const OUTPUT_FULL: i32 = 3;
+/** Something the byte path leaves to the string tokenizer: wrong field count, a quote problem. */
+const EXIT: i32 = 4;
+
+// ---- value kinds (VALUE_KIND in src/schema/values.ts) -------------------------------------
+const INT32: i32 = 1;
+const FRACTION: i32 = 8;
+const BOOL: i32 = 64;
+const DATE: i32 = 128;
+const DATETIME: i32 = 512;
+const TEXT: i32 = 1024;
+const ASK: i32 = -1;
+// Added to a kind: the cell is valid but not spelled in wire form (a fraction of a second with
+// trailing zeros), so its column cannot be copied unchecked in the upload pass.
+const NOT_WIRE_FORM: i32 = 1 << 30;
+const IS_NULL: i32 = -2;
+const NOTHING: i32 = 0;
+
+const MODE_INFER: u8 = 0;
+const MODE_SKIP: u8 = 1;
+
+// Wire type codes, as src/sources/csv-kernel.ts writes them to TYPES.
+const TYPE_STRING: u8 = 0;
+const TYPE_INTEGER: u8 = 1;
+const TYPE_BIGINTEGER: u8 = 2;
+const TYPE_DOUBLE: u8 = 3;
+const TYPE_BIGDECIMAL: u8 = 4;
+const TYPE_BOOL: u8 = 5;
+const TYPE_DATE: u8 = 6;
+const TYPE_TIME: u8 = 7;
+const TYPE_DATETIME: u8 = 8;
+
+const FIELD_QUOTED: u8 = 1;
+const FIELD_ESCAPED: u8 = 2;
+
+const LF: i32 = 10;
+const CR: i32 = 13;
+const QUOTE_BYTE: i32 = 0x22;
+const BACKSLASH: i32 = 0x5c;
+
+// ---- settings and state -------------------------------------------------------------------
+let width: i32 = 0;
+let delimiter: i32 = 44;
+let quote: i32 = 34; // -1: no quoting
+let maxRecordBytes: i32 = INPUT_CAP;
+let nullTokenCount: i32 = 0;
+let maxNullBytes: i32 = -1;
+let emptyIsNull: bool = false;
+
+let inputLength: i32 = 0;
+let isFinal: bool = false;
+let pos: i32 = 0; // where the next record starts
+let line: f64 = 1; // line of the character at pos
+let skipRecords: f64 = 0;
+let rows: i32 = 0; // scan: records folded since the last call; encode: rows in OUTPUT
+let outLength: i32 = 0;
+let needComma: bool = false;
+// The record just split by nextRecord.
+let recordEnd: i32 = 0; // where the record after it starts
+let recordLine: f64 = 1;
+let recordLinesAfter: f64 = 0; // line breaks it spans, its own included
+
+export function configure(columns: i32, delimiterByte: i32, quoteByte: i32, maxRecord: i32, nullTokens: i32): void {
+  width = columns;
+  delimiter = delimiterByte;
+  quote = quoteByte;
+  maxRecordBytes = maxRecord;
+  nullTokenCount = nullTokens;
+  emptyIsNull = false;
+  maxNullBytes = -1;
+  memory.fill(NULL_FIRST_BYTES, 0, 256);
+  for (let t = 0; t < nullTokens; t++) {
+    const n = load<i32>(NULL_TOKENS + 4 * t);
+    if (n > maxNullBytes) maxNullBytes = n;
+    if (n == 0) emptyIsNull = true;
+    else store<u8>(NULL_FIRST_BYTES + <i32>load<u8>(NULL_TOKENS + 128 + t * NULL_TOKEN_BYTES), 1);
+  }
+  pos = 0;
+  line = 1;
+  rows = 0;
+  outLength = 0;
+}
+
+/** Records to pass over without looking at them (a header, rows already sent). */
+export function skip(records: f64): void {
+  skipRecords = records;
+}
+
+/** Starts a call over INPUT[0..length): the caller moved the unfinished record to the front. */
+export function setInput(length: i32, final: i32): void {
+  inputLength = length;
+  isFinal = final != 0;
+  pos = 0;
+}
+
+export function recordStart(): i32 {
+  return pos;
+}
+export function currentLine(): f64 {
+  return recordLine;
+}
+export function rowCount(): i32 {
+  return rows;
+}
+export function outputLength(): i32 {
+  return outLength;
+}
+/** The JS side took the rows folded or written so far. */
+export function clearRows(): void {
+  rows = 0;
+  outLength = 0;
+}
+export function setNeedComma(value: i32): void {
+  needComma = value != 0;
+}
+
+// ---- splitting records ----------------------------------------------------------------------
+const NEED_MORE: i32 = 0;
+const RECORD: i32 = 1;
+const BAD: i32 = 2;
+
+/** The first of delimiter, LF, CR at or after `from`, or inputLength. */
+@inline function nextSpecial(from: i32): i32 {
+  const d = i8x16.splat(<i8>delimiter);
+  const lf = i8x16.splat(<i8>LF);
+  const cr = i8x16.splat(<i8>CR);
+  let p = from;
+  const end = INPUT + inputLength;
+  let at = INPUT + p;
+  while (at < end) {
+    const v = v128.load(at);
+    const hit = v128.or(v128.or(i8x16.eq(v, d), i8x16.eq(v, lf)), i8x16.eq(v, cr));
+    const mask = i8x16.bitmask(hit);
+    if (mask != 0) {
+      const found = at + ctz(mask) - INPUT;
+      return found < inputLength ? found : inputLength;
+    }
+    at += 16;
+  }
+  return inputLength;
+}
+
+/** The first quote, LF or CR at or after `from`, or inputLength. */
+@inline function nextInQuotes(from: i32): i32 {
+  const q = i8x16.splat(<i8>quote);
+  const lf = i8x16.splat(<i8>LF);
+  const cr = i8x16.splat(<i8>CR);
+  const end = INPUT + inputLength;
+  let at = INPUT + from;
+  while (at < end) {
+    const v = v128.load(at);
+    const mask = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, q), i8x16.eq(v, lf)), i8x16.eq(v, cr)));
+    if (mask != 0) {
+      const found = at + ctz(mask) - INPUT;
+      return found < inputLength ? found : inputLength;
+    }
+    at += 16;
+  }
+  return inputLength;
+}
+
+@inline function byteAt(i: i32): i32 {
+  return <i32>load<u8>(INPUT + i);
+}
+
+/**
+ * Splits the record at pos into STARTS/ENDS/FLAGS, passing empty lines (which advance pos and
+ * line for good). The same rules as CsvByteTokenizer#parse in src/sources/csv-bytes.ts.
+ */
+function nextRecord(): i32 {
+  const n = inputLength;
+  let i = pos;
+  // Empty lines are no records.
+  while (i < n) {
+    const c = byteAt(i);
+    if (c != LF && c != CR) break;
+    if (c == CR && i + 1 == n && !isFinal) {
+      pos = i;
+      return NEED_MORE;
+    }
+    line += 1;
+    i = c == CR && i + 1 < n && byteAt(i + 1) == LF ? i + 2 : i + 1;
+  }
+  pos = i;
+  if (i >= n) return NEED_MORE;
+  const recordBegin = i;
+  let f = 0;
+  let linesInside: f64 = 0;
+  for (;;) {
+    if (f == width) return BAD;
+    let end: i32;
+    let c: i32;
+    if (i < n && byteAt(i) == quote) {
+      const start = i + 1;
+      let k = start;
+      let flag = FIELD_QUOTED;
+      for (;;) {
+        k = nextInQuotes(k);
+        if (k >= n) break;
+        const b = byteAt(k);
+        if (b == LF) {
+          linesInside += 1;
+          k++;
+          continue;
+        }
+        if (b == CR) {
+          if (k + 1 >= n || byteAt(k + 1) != LF) linesInside += 1;
+          k++;
+          continue;
+        }
+        // A quote: doubled means one quote inside the field.
+        if (k + 1 < n && byteAt(k + 1) == quote) {
+          flag |= FIELD_ESCAPED;
+          k += 2;
+          continue;
+        }
+        break;
+      }
+      if (k >= n || (k + 1 >= n && !isFinal)) {
+        if (!isFinal) return NEED_MORE;
+        return BAD; // unterminated quote
+      }
+      store<i32>(STARTS + 4 * f, start);
+      store<i32>(ENDS + 4 * f, k);
+      store<u8>(FLAGS + f, flag);
+      end = k + 1;
+      c = end < n ? byteAt(end) : -1;
+      if (c != delimiter && c != LF && c != CR && c != -1) return BAD; // text after a closing quote
+    } else {
+      end = nextSpecial(i);
+      if (end == n && !isFinal) return NEED_MORE;
+      store<i32>(STARTS + 4 * f, i);
+      store<i32>(ENDS + 4 * f, end);
+      store<u8>(FLAGS + f, 0);
+      c = end < n ? byteAt(end) : -1;
+    }
+    f++;
+    if (c == delimiter) {
+      i = end + 1;
+      if (i < n) continue;
+      if (!isFinal) return NEED_MORE;
+      // The input ends right after a delimiter: one more, empty field.
+      if (f == width) return BAD;
+      store<i32>(STARTS + 4 * f, n);
+      store<i32>(ENDS + 4 * f, n);
+      store<u8>(FLAGS + f, 0);
+      f++;
+    }
+    if (c == CR && end + 1 == n && !isFinal) return NEED_MORE;
+    if (f != width) return BAD;
+    if (end - recordBegin > maxRecordBytes) return BAD;
+    recordLine = line;
+    recordLinesAfter = 1 + linesInside;
+    recordEnd = c == CR && end + 1 < n && byteAt(end + 1) == LF ? end + 2 : min<i32>(end + 1, n);
+    return RECORD;
+  }
+}
+
+@inline function commitRecord(): void {
+  pos = recordEnd;
+  line = recordLine + recordLinesAfter;
+}
+
+// ---- cells ----------------------------------------------------------------------------------
+@inline function isDigit(c: i32): bool {
+  return <u32>(c - 48) <= 9;
+}
+
+@inline function two(i: i32): i32 {
+  return (byteAt(i) - 48) * 10 + (byteAt(i + 1) - 48);
+}
+
+function isNullCell(s: i32, e: i32): bool {
+  const n = e - s;
+  if (n > maxNullBytes) return false;
+  if (n == 0) return emptyIsNull;
+  if (load<u8>(NULL_FIRST_BYTES + byteAt(s)) == 0) return false;
+  for (let t = 0; t < nullTokenCount; t++) {
+    if (load<i32>(NULL_TOKENS + 4 * t) != n) continue;
+    const token = NULL_TOKENS + 128 + t * NULL_TOKEN_BYTES;
+    let k = 0;
+    while (k < n && load<u8>(token + k) == load<u8>(INPUT + s + k)) k++;
+    if (k == n) return true;
+  }
+  return false;
+}
+
+function daysInMonth(year: i32, month: i32): i32 {
+  if (month == 2) return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28;
+  return month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31;
+}
+
+function isDateAt(s: i32): bool {
+  if (byteAt(s + 4) != 45 || byteAt(s + 7) != 45) return false;
+  if (!(isDigit(byteAt(s)) && isDigit(byteAt(s + 1)) && isDigit(byteAt(s + 2)) && isDigit(byteAt(s + 3)))) return false;
+  if (!(isDigit(byteAt(s + 5)) && isDigit(byteAt(s + 6)) && isDigit(byteAt(s + 8)) && isDigit(byteAt(s + 9)))) return false;
+  const year = two(s) * 100 + two(s + 2);
+  const month = two(s + 5);
+  const day = two(s + 8);
+  return year != 0 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+function isTimeAt(s: i32): bool {
+  if (byteAt(s + 2) != 58 || byteAt(s + 5) != 58) return false;
+  if (!(isDigit(byteAt(s)) && isDigit(byteAt(s + 1)) && isDigit(byteAt(s + 3)) && isDigit(byteAt(s + 4)))) return false;
+  if (!(isDigit(byteAt(s + 6)) && isDigit(byteAt(s + 7)))) return false;
+  return two(s) <= 23 && two(s + 3) <= 59 && two(s + 6) <= 59;
+}
+
+function isCanonicalFraction(s: i32, e: i32): bool {
+  const digits = e - s - 1;
+  if (byteAt(s) != 46 || digits < 1 || digits > 9 || byteAt(e - 1) == 48) return false;
+  for (let k = s + 1; k < e; k++) if (!isDigit(byteAt(k))) return false;
+  return true;
+}
+
+/** The end of the significant digits of a fraction of a second at `s` (`.` and 1-9 digits up to `e`), or -1. */
+function fractionEnd(s: i32, e: i32): i32 {
+  const digits = e - s - 1;
+  if (byteAt(s) != 46 || digits < 1 || digits > 9) return -1;
+  let end = s;
+  for (let k = s + 1; k < e; k++) {
+    const c = byteAt(k);
+    if (!isDigit(c)) return -1;
+    if (c != 48) end = k + 1;
+  }
+  return end;
+}
+
+function integerPart(s: i32, e: i32): i32 {
+  let i = byteAt(s) == 45 ? s + 1 : s;
+  if (i >= e) return -1;
+  if (byteAt(i) == 48) return i + 1;
+  while (i < e && isDigit(byteAt(i))) i++;
+  return i;
+}
+
+/**
+ * classifyBytes of src/schema/byte-values.ts, with the same answers. Numbers of up to 16 bytes
+ * are read 16 bytes at once: masks of digit and dot positions replace the byte loops.
+ */
+function classify(s: i32, e: i32): i32 {
+  const n = e - s;
+  if (n == 0) return ASK;
+  const c0 = byteAt(s);
+  if (c0 == 45 || isDigit(c0)) {
+    if (n == 10 && byteAt(s + 4) == 45) return isDateAt(s) ? DATE : ASK;
+    if (n >= 19 && byteAt(s + 4) == 45 && byteAt(s + 10) == 84) {
+      if (!isDateAt(s) || !isTimeAt(s + 11)) return ASK;
+      if (n == 19) return DATETIME;
+      const end = fractionEnd(s + 19, e);
+      return end < 0 ? ASK : end == e ? DATETIME : DATETIME | NOT_WIRE_FORM;
+    }
+    if (n > 16) return ASK; // 16 bytes hold every number this function decides
+    const v = v128.load(INPUT + s);
+    const inCell = (1 << n) - 1;
+    const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10))) & inCell;
+    const start = c0 == 45 ? 1 : 0;
+    const body = inCell & ~start; // every position after the sign
+    if (body == 0) return ASK; // "-" alone
+    // A leading zero must be the whole integer part.
+    const leadingZero = byteAt(s + start) == 48;
+    if (digits == body) {
+      const count = n - start;
+      return (leadingZero && count > 1) || count > 9 ? ASK : INT32;
+    }
+    const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & inCell;
+    if (popcnt(dots) != 1 || (digits | dots) != body) return ASK;
+    const dot = ctz(dots);
+    const intDigits = dot - start;
+    const fracDigits = n - dot - 1;
+    if (intDigits == 0 || fracDigits == 0 || (leadingZero && intDigits > 1)) return ASK;
+    return intDigits + fracDigits <= 15 ? FRACTION : ASK;
+  }
+  if (n == 4 && c0 == 116 && byteAt(s + 1) == 114 && byteAt(s + 2) == 117 && byteAt(s + 3) == 101) return BOOL;
+  if (n == 5 && c0 == 102 && byteAt(s + 1) == 97 && byteAt(s + 2) == 108 && byteAt(s + 3) == 115 && byteAt(s + 4) == 101) return BOOL;
+  return ASK;
+}
+
+/** isWireReady of src/schema/byte-values.ts, for the types other than STRING. */
+function isWireReady(type: u8, s: i32, e: i32): bool {
+  const n = e - s;
+  if (type >= TYPE_INTEGER && type <= TYPE_BIGDECIMAL) {
+    if (n == 0) return false;
+    const intEnd = integerPart(s, e);
+    if (intEnd < 0) return false;
+    const intDigits = intEnd - (byteAt(s) == 45 ? s + 1 : s);
+    if (intDigits == 0) return false;
+    if (intEnd == e) {
+      if (type == TYPE_INTEGER) return intDigits <= 9;
+      if (type == TYPE_BIGINTEGER) return intDigits <= 18;
+      return type == TYPE_BIGDECIMAL || intDigits <= 15;
+    }
+    if (type == TYPE_INTEGER || type == TYPE_BIGINTEGER) return false;
+    if (byteAt(intEnd) != 46 || intEnd + 1 == e) return false;
+    for (let k = intEnd + 1; k < e; k++) if (!isDigit(byteAt(k))) return false;
+    return type == TYPE_BIGDECIMAL || intDigits + (e - intEnd - 1) <= 15;
+  }
+  if (type == TYPE_BOOL) {
+    return (
+      (n == 4 && byteAt(s) == 116 && byteAt(s + 1) == 114 && byteAt(s + 2) == 117 && byteAt(s + 3) == 101) ||
+      (n == 5 && byteAt(s) == 102 && byteAt(s + 1) == 97 && byteAt(s + 2) == 108 && byteAt(s + 3) == 115 && byteAt(s + 4) == 101)
+    );
+  }
+  if (type == TYPE_DATE) return n == 10 && isDateAt(s);
+  if (type == TYPE_TIME) return n >= 8 && (n == 8 || isCanonicalFraction(s + 8, e)) && isTimeAt(s);
+  if (type == TYPE_DATETIME) return n >= 19 && byteAt(s + 10) == 84 && isDateAt(s) && isTimeAt(s + 11) && (n == 19 || isCanonicalFraction(s + 19, e));
+  return false;
+}
+
+// ---- the scan pass ------------------------------------------------------------------------
+
+/**
+ * Folds records into the column tables until the input runs out or a record needs JS. A record
+ * is folded whole or not at all, so the counts always stop at a record boundary.
+ */
+export function scan(): i32 {
+  while (true) {
+    const status = nextRecord();
+    if (status == NEED_MORE) return DONE;
+    if (status == BAD) return EXIT;
+    if (skipRecords > 0) {
+      skipRecords -= 1;
+      commitRecord();
+      continue;
+    }
+    let needsJs = false;
+    for (let c = 0; c < width; c++) {
+      const s = load<i32>(STARTS + 4 * c);
+      const e = load<i32>(ENDS + 4 * c);
+      const flag = load<u8>(FLAGS + c);
+      const mode = load<u8>(MODES + c);
+      let verdict: i32 = NOTHING;
+      if ((flag & FIELD_ESCAPED) != 0) {
+        // Text holding a quote: never a null token (the driver checks) nor any other kind.
+        if (load<u8>(WANTS_EXAMPLE + c) != 0) {
+          needsJs = true;
+          break;
+        }
+        verdict = mode == MODE_SKIP ? NOTHING : TEXT;
+        if (mode != MODE_INFER && mode != MODE_SKIP) {
+          needsJs = true; // CHECK: let JS decide and word the error
+          break;
+        }
+      } else if (isNullCell(s, e)) {
+        verdict = IS_NULL;
+      } else if (load<u8>(WANTS_EXAMPLE + c) != 0) {
+        needsJs = true;
+        break;
+      } else if (mode == MODE_SKIP) {
+        verdict = NOTHING;
+      } else {
+        verdict = classify(s, e);
+        if (verdict == ASK) {
+          needsJs = true;
+          break;
+        }
+        const kind = verdict & ~NOT_WIRE_FORM;
+        if (mode != MODE_INFER && ((kind & load<i32>(ACCEPT + 4 * c)) == 0 || (kind & load<i32>(REJECT + 4 * c)) != 0)) {
+          needsJs = true;
+          break;
+        }
+      }
+      store<i32>(CELL + 4 * c, verdict);
+    }
+    commitRecord();
+    if (needsJs) return JS_RECORD;
+    let newKinds = false;
+    for (let c = 0; c < width; c++) {
+      let verdict = load<i32>(CELL + 4 * c);
+      if (verdict == IS_NULL) {
+        store<u32>(NULLS + 4 * c, load<u32>(NULLS + 4 * c) + 1);
+      } else if (verdict == TEXT) {
+        // An escaped cell: the string route in JS terms.
+        store<u8>(SLOW + c, 1);
+        const before = load<i32>(KINDS + 4 * c);
+        if ((before | TEXT) != before) {
+          store<i32>(KINDS + 4 * c, before | TEXT);
+          newKinds = true;
+        }
+      } else if (verdict > 0) {
+        if ((verdict & NOT_WIRE_FORM) != 0) {
+          // As in JS, where such a cell takes the string route: counted as a slow cell.
+          store<u8>(SLOW + c, 1);
+          verdict &= ~NOT_WIRE_FORM;
+        }
+        store<i32>(FAST_KINDS + 4 * c, load<i32>(FAST_KINDS + 4 * c) | verdict);
+        if (load<u8>(MODES + c) == MODE_INFER) {
+          const before = load<i32>(KINDS + 4 * c);
+          if ((before | verdict) != before) {
+            store<i32>(KINDS + 4 * c, before | verdict);
+            newKinds = true;
+          }
+        }
+      } else if ((load<u8>(FLAGS + c) & FIELD_ESCAPED) != 0) {
+        store<u8>(SLOW + c, 1);
+      }
+    }
+    rows++;
+    if (newKinds) return NEW_KINDS;
+  }
+}
+
+// ---- the upload pass ----------------------------------------------------------------------
+
+@inline function put(o: i32, b: i32): void {
+  store<u8>(OUTPUT + o, <u8>b);
+}
+
+/** The length of the valid UTF-8 sequence at `p` (before `e`), or 0 if it is not one. */
+function utf8Length(p: i32, e: i32): i32 {
+  const b0 = byteAt(p);
+  if (b0 >= 0xc2 && b0 <= 0xdf) return p + 1 < e && (byteAt(p + 1) & 0xc0) == 0x80 ? 2 : 0;
+  if (b0 >= 0xe0 && b0 <= 0xef) {
+    if (p + 2 >= e) return 0;
+    const b1 = byteAt(p + 1);
+    if ((b1 & 0xc0) != 0x80 || (byteAt(p + 2) & 0xc0) != 0x80) return 0;
+    if (b0 == 0xe0 && b1 < 0xa0) return 0; // overlong
+    if (b0 == 0xed && b1 > 0x9f) return 0; // surrogate
+    return 3;
+  }
+  if (b0 >= 0xf0 && b0 <= 0xf4) {
+    if (p + 3 >= e) return 0;
+    const b1 = byteAt(p + 1);
+    if ((b1 & 0xc0) != 0x80 || (byteAt(p + 2) & 0xc0) != 0x80 || (byteAt(p + 3) & 0xc0) != 0x80) return 0;
+    if (b0 == 0xf0 && b1 < 0x90) return 0; // overlong
+    if (b0 == 0xf4 && b1 > 0x8f) return 0; // beyond U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+/**
+ * A JSON string of the cell's bytes, escaped as JSON.stringify escapes them; with `unquote`,
+ * each doubled quote stands for one. Returns the output end, or -1 for invalid UTF-8.
+ */
+function writeJsonString(o: i32, s: i32, e: i32, unquote: i32): i32 {
+  put(o++, QUOTE_BYTE);
+  const space = i8x16.splat(0x20);
+  const quoteMark = i8x16.splat(<i8>QUOTE_BYTE);
+  const backslash = i8x16.splat(<i8>BACKSLASH);
+  const doubled = i8x16.splat(<i8>unquote);
+  const zero = i8x16.splat(0);
+  let p = s;
+  while (p < e) {
+    // 16 bytes at a time up to the first one that needs care: a control character, a quote, a
+    // backslash, the CSV quote, or a byte of a multi-byte character. Bytes stored past it are
+    // overwritten by what comes next.
+    const v = v128.load(INPUT + p);
+    const special = v128.or(
+      v128.or(i8x16.lt_u(v, space), i8x16.eq(v, quoteMark)),
+      v128.or(v128.or(i8x16.eq(v, backslash), i8x16.eq(v, doubled)), i8x16.lt_s(v, zero)),
+    );
+    const left = e - p;
+    const mask = i8x16.bitmask(special) | (left < 16 ? 1 << left : 0x10000);
+    v128.store(OUTPUT + o, v);
+    const run = ctz(mask);
+    o += run;
+    p += run;
+    if (p >= e || run == 16) continue;
+    const b = byteAt(p);
+    if (b >= 0x80) {
+      const n = utf8Length(p, e);
+      if (n == 0) return -1;
+      for (let k = 0; k < n; k++) put(o + k, byteAt(p + k));
+      o += n;
+      p += n;
+      continue;
+    }
+    if (b >= 0x20 && b != QUOTE_BYTE && b != BACKSLASH) {
+      // The CSV quote when it is not `"`: one of a doubled pair.
+      put(o++, b);
+      p += 2;
+      continue;
+    }
+    put(o++, BACKSLASH);
+    if (b == QUOTE_BYTE || b == BACKSLASH) {
+      put(o++, b);
+      p += b == unquote ? 2 : 1;
+      continue;
+    }
+    p++;
+    if (b == 8) put(o++, 0x62);
+    else if (b == 9) put(o++, 0x74);
+    else if (b == 10) put(o++, 0x6e);
+    else if (b == 12) put(o++, 0x66);
+    else if (b == 13) put(o++, 0x72);
+    else {
+      put(o++, 0x75);
+      put(o++, 0x30);
+      put(o++, 0x30);
+      put(o++, hexDigit(b >> 4));
+      put(o++, hexDigit(b & 15));
+    }
+  }
+  put(o++, QUOTE_BYTE);
+  return o;
+}
+
+/** Copies a short run of input bytes, 16 at a time: memory.copy costs a call per cell. */
+@inline function copyCell(o: i32, s: i32, n: i32): void {
+  for (let k = 0; k < n; k += 16) v128.store(OUTPUT + o + k, v128.load(INPUT + s + k));
+}
+
+@inline function hexDigit(v: i32): i32 {
+  return v < 10 ? 48 + v : 87 + v;
+}
+
+/**
+ * Writes records as JSON row arrays to OUTPUT (a comma before each but the batch's first),
+ * noting each row's end and line, until the input runs out, the output is full, or a record
+ * needs JS. A record is written whole or not at all.
+ */
+export function encode(): i32 {
+  while (true) {
+    const status = nextRecord();
+    if (status == NEED_MORE) return DONE;
+    if (status == BAD) return EXIT;
+    if (skipRecords > 0) {
+      skipRecords -= 1;
+      commitRecord();
+      continue;
+    }
+    // Worst case: every byte escaped as \u00XX, plus brackets, commas and nulls.
+    const worst = 6 * (recordEnd - pos) + 8 * width + 4;
+    if (rows == ROWS_CAP || outLength + worst > OUTPUT_CAP) {
+      if (rows == 0) return EXIT; // one record larger than the whole output
+      return OUTPUT_FULL;
+    }
+    let o = outLength;
+    if (needComma) put(o++, 0x2c);
+    put(o++, 0x5b);
+    let needsJs = false;
+    for (let c = 0; c < width; c++) {
+      if (c != 0) put(o++, 0x2c);
+      const s = load<i32>(STARTS + 4 * c);
+      const e = load<i32>(ENDS + 4 * c);
+      const flag = load<u8>(FLAGS + c);
+      const type = load<u8>(TYPES + c);
+      if ((flag & FIELD_ESCAPED) != 0) {
+        o = type == TYPE_STRING ? writeJsonString(o, s, e, quote) : -1;
+      } else if (isNullCell(s, e)) {
+        put(o, 0x6e);
+        put(o + 1, 0x75);
+        put(o + 2, 0x6c);
+        put(o + 3, 0x6c);
+        o += 4;
+      } else if (type == TYPE_STRING) {
+        o = writeJsonString(o, s, e, -1);
+      } else if (load<u8>(WIRE_READY + c) != 0 || isWireReady(type, s, e)) {
+        const quoted = type >= TYPE_DATE;
+        if (quoted) put(o++, QUOTE_BYTE);
+        copyCell(o, s, e - s);
+        o += e - s;
+        if (quoted) put(o++, QUOTE_BYTE);
+      } else if (type == TYPE_DATETIME && e - s > 19 && byteAt(s + 10) == 84 && isDateAt(s) && isTimeAt(s + 11) && fractionEnd(s + 19, e) > 0) {
+        // Trailing zeros of the fraction left off, and a zero fraction altogether (normalizeValue).
+        // fractionEnd gives the position of the dot itself when every digit is zero.
+        const keep = fractionEnd(s + 19, e) - s;
+        put(o++, QUOTE_BYTE);
+        copyCell(o, s, keep);
+        o += keep;
+        put(o++, QUOTE_BYTE);
+      } else {
+        o = -1;
+      }
+      if (o < 0) {
+        needsJs = true;
+        break;
+      }
+    }
+    commitRecord();
+    if (needsJs) return JS_RECORD;
+    put(o++, 0x5d);
+    store<u32>(ROW_ENDS + 4 * rows, o);
+    store<f64>(LINES + 8 * rows, recordLine);
+    rows++;
+    outLength = o;
+    needComma = true;
+  }
+}
