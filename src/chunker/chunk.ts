@@ -47,23 +47,24 @@ export class ChunkBuilder {
   /** Adds one row's JSON text; returns the chunk that was completed to make room for it, if any. */
   add(rowJson: string, line: number): Chunk | undefined {
     const data = Buffer.from(rowJson, 'utf8');
-    const completed = this.addBatch({
-      data,
-      rowEnds: Uint32Array.of(data.length),
-      rows: 1,
-      lines: Float64Array.of(line),
-      bytesRead: 0,
-    });
-    return completed[0];
+    const batch = { data, rowEnds: Uint32Array.of(data.length), rows: 1, lines: Float64Array.of(line), bytesRead: 0 };
+    const { completed, next } = this.addRows(batch);
+    if (next === 0) this.addRows(batch, next);
+    return completed;
   }
 
-  /** Adds every row of `batch`; returns the chunks completed on the way, in order. */
-  addBatch(batch: EncodedBatch): Chunk[] {
+  /**
+   * Adds the rows of `batch` from row `from` on, and stops at the first chunk they complete: the
+   * caller hands that chunk on, and may wait for the server, before the rest of the batch is
+   * copied into the next chunk's buffer. (Copying on at once would need a third buffer whenever
+   * the reading runs ahead of the server.) Returns the completed chunk, if any, and the first
+   * row not yet added: batch.rows when every row was.
+   */
+  addRows(batch: EncodedBatch, from = 0): { completed: Chunk | undefined; next: number } {
     const { data, rowEnds, lines, rows } = batch;
-    const completed: Chunk[] = [];
-    // The rows from runStart up to the current one go into the pending chunk in one copy.
-    let runStart = 0;
-    for (let r = 0; r < rows; r++) {
+    // Rows after the first are preceded by a comma in data; a run starting there skips it.
+    let runStart = from === 0 ? 0 : rowEnds[from - 1]! + 1;
+    for (let r = from; r < rows; r++) {
       const rowStart = r === 0 ? 0 : rowEnds[r - 1]! + 1;
       const rowBytes = rowEnds[r]! - rowStart;
       if (rowBytes + BRACKETS > this.maxBytes) {
@@ -76,18 +77,15 @@ export class ChunkBuilder {
       const extra = this.#rows === 0 ? rowBytes : rowBytes + SEPARATOR;
       if (this.#bytes + extra > this.maxBytes) {
         this.#append(data, runStart, rowStart === 0 ? 0 : rowStart - 1);
-        completed.push(this.flush()!);
-        runStart = rowStart;
-        this.#bytes += rowBytes;
-      } else {
-        this.#bytes += extra;
+        return { completed: this.flush(), next: r };
       }
+      this.#bytes += extra;
       if (this.#rows === 0) this.#firstLine = lines[r]!;
       this.#rows++;
       this.#lastLine = lines[r]!;
     }
-    if (rows > 0) this.#append(data, runStart, rowEnds[rows - 1]!);
-    return completed;
+    if (rows > from) this.#append(data, runStart, rowEnds[rows - 1]!);
+    return { completed: undefined, next: rows };
   }
 
   /** Bytes the pending chunk would have if flushed now. */
@@ -120,9 +118,9 @@ export class ChunkBuilder {
   #spare: Buffer | undefined;
 
   /**
-   * Takes back a chunk the server has confirmed, so its memory holds the next chunk: with batches
-   * smaller than a chunk, a run keeps two chunk buffers however long the file (a batch larger
-   * than the chunk size can complete several chunks at once). The chunk must not be used afterwards.
+   * Takes back a chunk the server has confirmed, so its memory holds the next chunk: a run keeps
+   * two chunk buffers however long the file, as long as each chunk addRows completes is confirmed
+   * before the next call. The chunk must not be used afterwards.
    */
   recycle(chunk: Chunk): void {
     const { buffer, byteOffset } = chunk.data;

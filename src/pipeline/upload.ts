@@ -68,7 +68,11 @@ export async function uploadTable(options: UploadTableOptions): Promise<UploadTa
   progress.startTable({ table, file: source.displayName, totalBytes: source.totalBytes, pass: 'upload' });
   try {
     for await (const batch of encodedRows(options, skipRows)) {
-      for (const completed of builder.addBatch(batch)) await dispatch(completed);
+      for (let from = 0; from < batch.rows; ) {
+        const { completed, next } = builder.addRows(batch, from);
+        if (completed) await dispatch(completed);
+        from = next;
+      }
       stats.rows += batch.rows;
       bytesRead = batch.bytesRead;
       progress.progress({ bytesRead, rows: stats.rows, chunksSent: stats.chunks, bytesSent: stats.bytes });

@@ -196,3 +196,36 @@ describe('ChunkBuilder', () => {
     expect(() => new ChunkBuilder(10.5, { file: 'in.csv' })).toThrow(/integer/);
   });
 });
+
+describe('ChunkBuilder.addRows', () => {
+  it('stops at the first chunk a batch completes, and takes the rest of the batch on the next call', () => {
+    const lines = randomLines(31, 400, 300);
+    const text = lines.map((l) => l.json).join(',');
+    const rowEnds = new Uint32Array(lines.length);
+    let end = -1;
+    lines.forEach((l, i) => {
+      end += (i === 0 ? 1 : 2) + Buffer.byteLength(l.json) - 1;
+      rowEnds[i] = end + 1;
+    });
+    const batch = { data: Buffer.from(text), rowEnds, rows: lines.length, lines: Float64Array.from(lines, (l) => l.line), bytesRead: 0 };
+    const builder = new ChunkBuilder(300, { file: 'in.csv' });
+    const chunks: Chunk[] = [];
+    let calls = 0;
+    for (let from = 0; from < batch.rows; calls++) {
+      const { completed, next } = builder.addRows(batch, from);
+      if (completed) {
+        chunks.push({ ...completed, data: Buffer.from(completed.data) });
+        expect(next).toBeLessThan(batch.rows);
+      }
+      expect(next).toBeGreaterThan(completed ? from - 1 : from);
+      from = next;
+    }
+    const last = builder.flush();
+    if (last) chunks.push(last);
+    expect(calls).toBe(chunks.length - (last ? 1 : 0) + 1);
+    const expected = chunkAll(lines, 300);
+    expect(chunks.map((c) => [c.index, c.rows, c.firstLine, c.lastLine, c.data.toString()])).toEqual(
+      expected.map((c) => [c.index, c.rows, c.firstLine, c.lastLine, c.data.toString()]),
+    );
+  });
+});
