@@ -17,7 +17,13 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export interface StreamedBody {
   /** Total bytes over all pieces; sent as Content-Length. */
   readonly length: number;
-  pieces(): Iterable<Uint8Array>;
+  /** Bytes, or ASCII text sent as its bytes. */
+  pieces(): Iterable<Uint8Array | string>;
+}
+
+/** The whole body as one Buffer, as it goes on the wire (for tests and small bodies). */
+export function streamedBytes(body: StreamedBody): Buffer {
+  return Buffer.concat([...body.pieces()].map((piece) => (typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece)));
 }
 
 export interface HttpRequest {
@@ -75,7 +81,10 @@ export class HttpClient {
       requestBody = req.body;
     } else if (req.body !== undefined) {
       headers['content-length'] = String(req.body.length);
-      requestBody = Readable.from(req.body.pieces(), { objectMode: false });
+      // Object mode hands text pieces to the socket as they are. A string is V8 heap, which young
+      // collections free at no cost; a Buffer per piece is memory outside the heap that piles up
+      // until a full collection (peak memory then grows with the size of the upload).
+      requestBody = Readable.from(req.body.pieces(), { objectMode: true });
     }
     try {
       const response = await request(req.url, {

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpClient } from '../../src/http/client.js';
+import { HttpClient, streamedBytes } from '../../src/http/client.js';
 import { MstrClient, normalizeBaseUrl } from '../../src/targets/mstr/client.js';
 import { buildChunkBody } from '../../src/targets/mstr/payload.js';
 
@@ -278,7 +278,7 @@ describe('MstrClient upload calls', () => {
     expect(put.path).toBe(`${sessionsPath}/${SESSION}`);
     expect(put.headers['content-type']).toBe('application/json');
     expect(put.headers['x-mstr-projectid']).toBe(PROJECT);
-    expect(put.body.equals(Buffer.concat([...buildChunkBody('Sales "EU"', 7, json).pieces()]))).toBe(true);
+    expect(put.body.equals(streamedBytes(buildChunkBody('Sales "EU"', 7, json)))).toBe(true);
     expect(put.headers['content-length']).toBe(String(put.body.length));
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { streamedBytes } from '../../src/http/client.js';
 import type { StreamedBody } from '../../src/http/client.js';
 import { buildChunkBody, buildModel, buildUploadSession } from '../../src/targets/mstr/payload.js';
 import type { ColumnRole, TableSchema, WireType } from '../../src/schema/types.js';
@@ -174,7 +175,7 @@ describe('buildUploadSession', () => {
 });
 
 describe('buildChunkBody', () => {
-  const bytes = (body: StreamedBody) => Buffer.concat([...body.pieces()]);
+  const bytes = (body: StreamedBody) => streamedBytes(body);
   const parse = (body: StreamedBody) => JSON.parse(bytes(body).toString('utf8')) as { tableName: string; index: number; data: string };
 
   it('sends tableName, index and the chunk as standard base64, in that order', () => {

@@ -115,8 +115,8 @@ export function buildChunkBody(tableName: string, index: number, json: Buffer): 
     *pieces() {
       yield head;
       for (let at = 0; at < json.length; at += BASE64_PIECE_BYTES) {
-        // base64 text is ASCII, so latin1 stores exactly one byte per character.
-        yield Buffer.from(json.subarray(at, at + BASE64_PIECE_BYTES).toString('base64'), 'latin1');
+        // base64 text is ASCII: one byte per character on the wire.
+        yield json.subarray(at, at + BASE64_PIECE_BYTES).toString('base64');
       }
       yield tail;
     },
