@@ -137,13 +137,27 @@ export class CsvKernel {
     this.#kernel.skip(records);
   }
 
-  /** Puts `chunk` after the unfinished record; `final` for the call after the last chunk. */
-  #load(chunk: Uint8Array | undefined, final: boolean): void {
-    const length = this.#carry + (chunk?.length ?? 0);
-    // A record longer than the input region, or than allowed: the string path has the last word.
-    if (length > this.#inputCap) throw new CsvFastPathExit('record too large');
-    if (chunk !== undefined) this.#input.set(chunk, this.#carry);
-    this.#kernel.setInput(length, final ? 1 : 0);
+  /**
+   * Where the next bytes of the file go: the input region after the unfinished record. Reading
+   * into it directly saves a copy and an allocation per read. Empty when a record fills it.
+   */
+  space(): Uint8Array {
+    return this.#input.subarray(this.#carry, this.#inputCap);
+  }
+
+  /** Copies `chunk` into space(); false when it does not fit (a record longer than the region). */
+  place(chunk: Uint8Array): boolean {
+    if (chunk.length > this.#inputCap - this.#carry) return false;
+    this.#input.set(chunk, this.#carry);
+    return true;
+  }
+
+  // Starts a call over the unfinished record plus `added` bytes put into space(); none means
+  // the input has ended.
+  #load(added: number | undefined): number {
+    const length = this.#carry + (added ?? 0);
+    this.#kernel.setInput(length, added === undefined ? 1 : 0);
+    return length;
   }
 
   // Keeps the unfinished record for the next chunk, at the front of the input region.
@@ -155,13 +169,12 @@ export class CsvKernel {
   }
 
   /**
-   * The scan pass over one chunk (undefined: the end of input): folds rows, null counts and kinds
+   * The scan pass over `added` new bytes in space() (undefined: the end of input): folds rows, null counts and kinds
    * into `cells`, and gives `onRecord` the records that need JS.
    */
-  scan(chunk: Uint8Array | undefined, cells: CellFold, onRecord: ByteRecordHandler, told: Int32Array): void {
+  scan(added: number | undefined, cells: CellFold, onRecord: ByteRecordHandler, told: Int32Array): void {
     const kernel = this.#kernel;
-    this.#load(chunk, chunk === undefined);
-    const length = this.#carry + (chunk?.length ?? 0);
+    const length = this.#load(added);
     this.#syncModes(cells);
     for (;;) {
       const code = kernel.scan();
@@ -226,13 +239,12 @@ export class CsvKernel {
   }
 
   /**
-   * The upload pass over one chunk (undefined: the end of input): JSON rows go to `sink.append`
+   * The upload pass over `added` new bytes in space() (undefined: the end of input): JSON rows go to `sink.append`
    * in file order, with the records that need JS written by `sink.onRecord` in between.
    */
-  encode(chunk: Uint8Array | undefined, sink: KernelRowSink): void {
+  encode(added: number | undefined, sink: KernelRowSink): void {
     const kernel = this.#kernel;
-    this.#load(chunk, chunk === undefined);
-    const length = this.#carry + (chunk?.length ?? 0);
+    const length = this.#load(added);
     const buffer = kernel.memory.buffer;
     for (;;) {
       kernel.setNeedComma(sink.pendingRows > 0 ? 1 : 0);

@@ -3,6 +3,7 @@
 
 import { createReadStream } from 'node:fs';
 import { open, rm, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { pipeline as pipelineCallback } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -183,13 +184,19 @@ class CsvSource implements CsvTableSource {
       const onRecord = kernel === undefined ? this.skippingHeader(scanner.onRecord) : scanner.onRecord;
       const before = await fingerprint(this.init.input.path);
       try {
-        for await (const { bytes, bytesRead } of readBytes(this.init.input, signal)) {
-          if (kernel !== undefined) kernel.scan(bytes, cells, onRecord, told);
-          else tokenizer!.push(bytes, onRecord);
-          options.onProgress(bytesRead, inferrer.rowCount);
+        if (kernel !== undefined) {
+          for await (const { length, bytesRead } of readInto(this.init.input, signal, kernel)) {
+            kernel.scan(length, cells, onRecord, told);
+            options.onProgress(bytesRead, inferrer.rowCount);
+          }
+          kernel.scan(undefined, cells, onRecord, told);
+        } else {
+          for await (const { bytes, bytesRead } of readBytes(this.init.input, signal)) {
+            tokenizer!.push(bytes, onRecord);
+            options.onProgress(bytesRead, inferrer.rowCount);
+          }
+          tokenizer!.end(onRecord);
         }
-        if (kernel !== undefined) kernel.scan(undefined, cells, onRecord, told);
-        else tokenizer!.end(onRecord);
         signal?.throwIfAborted();
         options.onProgress(this.totalBytes, inferrer.rowCount);
         const after = await fingerprint(this.init.input.path);
@@ -240,10 +247,11 @@ class CsvSource implements CsvTableSource {
       const onRecord = kernel === undefined ? this.skippingHeader(encoder.onRecord) : encoder.onRecord;
       const sink = { get pendingRows() { return encoder.pendingRows; }, append: encoder.append.bind(encoder), onRecord };
       try {
-        for await (const { bytes, bytesRead } of readBytes(this.init.input, signal)) {
-          if (kernel !== undefined) kernel.encode(bytes, sink);
-          else tokenizer!.push(bytes, onRecord);
-          const batch = encoder.takeBatch(bytesRead);
+        const pieces = kernel !== undefined ? readInto(this.init.input, signal, kernel) : readBytes(this.init.input, signal);
+        for await (const piece of pieces) {
+          if ('length' in piece) kernel!.encode(piece.length, sink);
+          else tokenizer!.push(piece.bytes, onRecord);
+          const batch = encoder.takeBatch(piece.bytesRead);
           done += batch.rows;
           yield batch;
         }
@@ -445,6 +453,56 @@ async function* readBytes(input: InputFile, signal: AbortSignal | undefined): As
     signal?.removeEventListener('abort', onAbort);
     stream.destroy();
     file.destroy();
+  }
+}
+
+/**
+ * The file's bytes read straight into the CSV kernel's input region, BOM removed, with the same
+ * errors and clean-up as readBytes. Yields how many bytes each read added.
+ */
+async function* readInto(input: InputFile, signal: AbortSignal | undefined, kernel: CsvKernel): AsyncGenerator<{ length: number; bytesRead: number }> {
+  if (input.gzip) {
+    // Decompressed pieces are small; each is copied in.
+    for await (const { bytes, bytesRead } of readBytes(input, signal)) {
+      if (!kernel.place(bytes)) throw new CsvFastPathExit('record too large');
+      yield { length: bytes.length, bytesRead };
+    }
+    return;
+  }
+  signal?.throwIfAborted();
+  let handle: FileHandle;
+  try {
+    handle = await open(input.path, 'r');
+  } catch (err) {
+    throw readError(err, input);
+  }
+  try {
+    let position = 0;
+    for (;;) {
+      const space = kernel.space();
+      if (space.length === 0) throw new CsvFastPathExit('record too large');
+      let length: number;
+      try {
+        ({ bytesRead: length } = await handle.read(space, 0, Math.min(space.length, READ_CHUNK_BYTES), position));
+      } catch (err) {
+        signal?.throwIfAborted();
+        throw readError(err, input);
+      }
+      signal?.throwIfAborted();
+      if (length === 0) return;
+      if (position === 0) {
+        // A file read in pieces of this size has its first 3 bytes in the first piece, if any.
+        const head = withoutBom(Buffer.from(space.buffer, space.byteOffset, length), input.displayName);
+        if (head.length < length) space.copyWithin(0, length - head.length, length);
+        position += length;
+        length = head.length;
+      } else {
+        position += length;
+      }
+      yield { length, bytesRead: position };
+    }
+  } finally {
+    await handle.close().catch(() => {});
   }
 }
 

@@ -347,11 +347,16 @@ function nextRecord(): i32 {
   return (byteAt(i) - 48) * 10 + (byteAt(i + 1) - 48);
 }
 
-function isNullCell(s: i32, e: i32): bool {
+// Most cells are longer than any null token or start with a byte none starts with: those are
+// settled here, inline; the rest compare bytes in matchesNullToken.
+@inline function isNullCell(s: i32, e: i32): bool {
   const n = e - s;
   if (n > maxNullBytes) return false;
   if (n == 0) return emptyIsNull;
-  if (load<u8>(NULL_FIRST_BYTES + byteAt(s)) == 0) return false;
+  return load<u8>(NULL_FIRST_BYTES + byteAt(s)) != 0 && matchesNullToken(s, n);
+}
+
+function matchesNullToken(s: i32, n: i32): bool {
   for (let t = 0; t < nullTokenCount; t++) {
     if (load<i32>(NULL_TOKENS + 4 * t) != n) continue;
     const token = NULL_TOKENS + 128 + t * NULL_TOKEN_BYTES;
