@@ -10,6 +10,7 @@ import type { WireType } from '../schema/types.js';
 import { CsvFastPathExit, byteDialectSupported } from './csv-bytes.js';
 import type { ByteRecordHandler } from './csv-bytes.js';
 import type { CsvDialect } from './csv-tokenizer.js';
+import type { EncodedBatch } from './types.js';
 
 // This project's type libraries have no WebAssembly declarations; these are the parts used.
 interface WasmModule {
@@ -239,23 +240,29 @@ export class CsvKernel {
   }
 
   /**
-   * The upload pass over `added` new bytes in space() (undefined: the end of input): JSON rows go to `sink.append`
-   * in file order, with the records that need JS written by `sink.onRecord` in between.
+   * The upload pass over `added` new bytes in space() (undefined: the end of input), as batches
+   * in file order. While `sink` holds no rows, the kernel's own output is handed over as it is,
+   * valid until the generator resumes; rows written around a record that needs JS go through
+   * `sink` (its append and onRecord) instead, for the caller to take with its next takeBatch.
    */
-  encode(added: number | undefined, sink: KernelRowSink): void {
+  *encode(added: number | undefined, sink: KernelRowSink, bytesRead: number): Generator<EncodedBatch> {
     const kernel = this.#kernel;
     const length = this.#load(added);
     const buffer = kernel.memory.buffer;
+    const outputAt = this.#at(22);
     for (;;) {
       kernel.setNeedComma(sink.pendingRows > 0 ? 1 : 0);
       const code = kernel.encode();
       const rows = kernel.rowCount();
       if (rows > 0) {
-        sink.append(
-          new Uint8Array(buffer, this.#at(22), kernel.outputLength()),
-          new Uint32Array(buffer, this.#at(17), rows),
-          new Float64Array(buffer, this.#at(19), rows),
-        );
+        const rowEnds = new Uint32Array(buffer, this.#at(17), rows);
+        const lines = new Float64Array(buffer, this.#at(19), rows);
+        const size = kernel.outputLength();
+        if (sink.pendingRows === 0) {
+          yield { data: Buffer.from(buffer, outputAt, size), rowEnds, lines, rows, bytesRead };
+        } else {
+          sink.append(new Uint8Array(buffer, outputAt, size), rowEnds, lines);
+        }
         kernel.clearRows();
       }
       if (code === DONE) break;

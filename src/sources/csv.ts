@@ -249,14 +249,27 @@ class CsvSource implements CsvTableSource {
       try {
         const pieces = kernel !== undefined ? readInto(this.init.input, signal, kernel) : readBytes(this.init.input, signal);
         for await (const piece of pieces) {
-          if ('length' in piece) kernel!.encode(piece.length, sink);
-          else tokenizer!.push(piece.bytes, onRecord);
+          if ('length' in piece) {
+            for (const batch of kernel!.encode(piece.length, sink, piece.bytesRead)) {
+              done += batch.rows;
+              yield batch;
+            }
+          } else {
+            tokenizer!.push(piece.bytes, onRecord);
+          }
+          if (encoder.pendingRows === 0) continue;
           const batch = encoder.takeBatch(piece.bytesRead);
           done += batch.rows;
           yield batch;
         }
-        if (kernel !== undefined) kernel.encode(undefined, sink);
-        else tokenizer!.end(onRecord);
+        if (kernel !== undefined) {
+          for (const batch of kernel.encode(undefined, sink, this.totalBytes)) {
+            done += batch.rows;
+            yield batch;
+          }
+        } else {
+          tokenizer!.end(onRecord);
+        }
         signal?.throwIfAborted();
         if (trusted && (await fingerprint(this.init.input.path)) !== scanned.fingerprint) throw this.changedError();
         yield encoder.takeBatch(this.totalBytes);
