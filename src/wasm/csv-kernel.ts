@@ -124,6 +124,11 @@ let nullTokenCount: i32 = 0;
 let maxNullBytes: i32 = -1;
 let emptyIsNull: bool = false;
 
+// The delimiter in every byte of a vector, for the searches; set by configure.
+let delimiterSplat: v128 = i8x16.splat(44);
+const LF_SPLAT: v128 = i8x16.splat(10);
+const CR_SPLAT: v128 = i8x16.splat(13);
+
 let inputLength: i32 = 0;
 let isFinal: bool = false;
 let pos: i32 = 0; // where the next record starts
@@ -140,6 +145,7 @@ let recordLinesAfter: f64 = 0; // line breaks it spans, its own included
 export function configure(columns: i32, delimiterByte: i32, quoteByte: i32, maxRecord: i32, nullTokens: i32): void {
   width = columns;
   delimiter = delimiterByte;
+  delimiterSplat = i8x16.splat(<i8>delimiterByte);
   quote = quoteByte;
   maxRecordBytes = maxRecord;
   nullTokenCount = nullTokens;
@@ -196,25 +202,21 @@ const NEED_MORE: i32 = 0;
 const RECORD: i32 = 1;
 const BAD: i32 = 2;
 
-/** The first of delimiter, LF, CR at or after `from`, or inputLength. */
-@inline function nextSpecial(from: i32): i32 {
-  const d = i8x16.splat(<i8>delimiter);
-  const lf = i8x16.splat(<i8>LF);
-  const cr = i8x16.splat(<i8>CR);
-  let p = from;
-  const end = INPUT + inputLength;
-  let at = INPUT + p;
+/** The first of delimiter, LF, CR at or after `from`, or `n` (the input length). */
+@inline function nextSpecial(from: i32, n: i32, delimiters: v128): i32 {
+  const end = INPUT + n;
+  let at = INPUT + from;
   while (at < end) {
     const v = v128.load(at);
-    const hit = v128.or(v128.or(i8x16.eq(v, d), i8x16.eq(v, lf)), i8x16.eq(v, cr));
+    const hit = v128.or(v128.or(i8x16.eq(v, delimiters), i8x16.eq(v, LF_SPLAT)), i8x16.eq(v, CR_SPLAT));
     const mask = i8x16.bitmask(hit);
     if (mask != 0) {
       const found = at + ctz(mask) - INPUT;
-      return found < inputLength ? found : inputLength;
+      return found < n ? found : n;
     }
     at += 16;
   }
-  return inputLength;
+  return n;
 }
 
 /** The first quote, LF or CR at or after `from`, or inputLength. */
@@ -261,13 +263,17 @@ function nextRecord(): i32 {
   pos = i;
   if (i >= n) return NEED_MORE;
   const recordBegin = i;
+  const delimiters = delimiterSplat;
+  const d = delimiter;
+  const q = quote;
+  const columns = width;
   let f = 0;
   let linesInside: f64 = 0;
   for (;;) {
-    if (f == width) return BAD;
+    if (f == columns) return BAD;
     let end: i32;
     let c: i32;
-    if (i < n && byteAt(i) == quote) {
+    if (i < n && byteAt(i) == q) {
       const start = i + 1;
       let k = start;
       let flag = FIELD_QUOTED;
@@ -286,7 +292,7 @@ function nextRecord(): i32 {
           continue;
         }
         // A quote: doubled means one quote inside the field.
-        if (k + 1 < n && byteAt(k + 1) == quote) {
+        if (k + 1 < n && byteAt(k + 1) == q) {
           flag |= FIELD_ESCAPED;
           k += 2;
           continue;
@@ -302,9 +308,9 @@ function nextRecord(): i32 {
       store<u8>(FLAGS + f, flag);
       end = k + 1;
       c = end < n ? byteAt(end) : -1;
-      if (c != delimiter && c != LF && c != CR && c != -1) return BAD; // text after a closing quote
+      if (c != d && c != LF && c != CR && c != -1) return BAD; // text after a closing quote
     } else {
-      end = nextSpecial(i);
+      end = nextSpecial(i, n, delimiters);
       if (end == n && !isFinal) return NEED_MORE;
       store<i32>(STARTS + 4 * f, i);
       store<i32>(ENDS + 4 * f, end);
@@ -312,19 +318,19 @@ function nextRecord(): i32 {
       c = end < n ? byteAt(end) : -1;
     }
     f++;
-    if (c == delimiter) {
+    if (c == d) {
       i = end + 1;
       if (i < n) continue;
       if (!isFinal) return NEED_MORE;
       // The input ends right after a delimiter: one more, empty field.
-      if (f == width) return BAD;
+      if (f == columns) return BAD;
       store<i32>(STARTS + 4 * f, n);
       store<i32>(ENDS + 4 * f, n);
       store<u8>(FLAGS + f, 0);
       f++;
     }
     if (c == CR && end + 1 == n && !isFinal) return NEED_MORE;
-    if (f != width) return BAD;
+    if (f != columns) return BAD;
     if (end - recordBegin > maxRecordBytes) return BAD;
     recordLine = line;
     recordLinesAfter = 1 + linesInside;
