@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 
 import type { CellFold } from '../schema/infer.js';
 import type { WireType } from '../schema/types.js';
+import { VALUE_KIND } from '../schema/values.js';
 import { CsvFastPathExit, byteDialectSupported } from './csv-bytes.js';
 import type { ByteRecordHandler } from './csv-bytes.js';
 import type { CsvDialect } from './csv-tokenizer.js';
@@ -57,6 +58,9 @@ const TYPE_CODES: Readonly<Record<WireType, number>> = {
   DATETIME: 8,
 };
 
+// The kinds the kernel's classify gives (one bit each), as in VALUE_KIND.
+const KERNEL_KINDS = [VALUE_KIND.INT32, VALUE_KIND.FRACTION, VALUE_KIND.BOOL, VALUE_KIND.DATE, VALUE_KIND.DATETIME];
+
 let compiled: WasmModule | null | undefined;
 let enabled = true;
 
@@ -97,6 +101,7 @@ export class CsvKernel {
   readonly #maxRecordBytes: number;
   readonly #at: (what: number) => number;
   #carry = 0;
+  #checksSet = false;
 
   /** Undefined when the kernel cannot read this file's dialect or settings, or is not built. */
   static create(dialect: CsvDialect, width: number, nullTokens: readonly string[], maxRecordBytes: number): CsvKernel | undefined {
@@ -176,6 +181,10 @@ export class CsvKernel {
   scan(added: number | undefined, cells: CellFold, onRecord: ByteRecordHandler, told: Int32Array): void {
     const kernel = this.#kernel;
     const length = this.#load(added);
+    if (!this.#checksSet) {
+      this.#setChecks(cells);
+      this.#checksSet = true;
+    }
     this.#syncModes(cells);
     for (;;) {
       const code = kernel.scan();
@@ -196,6 +205,17 @@ export class CsvKernel {
       fastKinds: new Int32Array(buffer, this.#at(8), this.#width).slice(),
       slowCells: new Uint8Array(buffer, this.#at(5), this.#width).slice(),
     };
+  }
+
+  // For columns whose every value is checked against a fixed type: which of the kinds the kernel
+  // decides are valid there. Cells of any other kind go to JS, which words the error.
+  #setChecks(cells: CellFold): void {
+    const accept = new Int32Array(this.#kernel.memory.buffer, this.#at(9), this.#width);
+    const reject = new Int32Array(this.#kernel.memory.buffer, this.#at(10), this.#width);
+    for (let c = 0; c < this.#width; c++) {
+      accept[c] = KERNEL_KINDS.reduce((mask, kind) => (cells.conforms(c, kind) ? mask | kind : mask), 0);
+      reject[c] = 0;
+    }
   }
 
   #syncModes(cells: CellFold): void {
