@@ -144,7 +144,7 @@ export function createCsvCellScanner(
   return { onRecord, fastKinds, slowCells };
 }
 
-const { INT32, FRACTION, BOOL, DATE, DATETIME } = VALUE_KIND;
+const { INT32, INT64, FRACTION, BOOL, DATE, DATETIME } = VALUE_KIND;
 
 /**
  * Per column, 1 when every non-null cell the scan saw is already the wire text of `types[c]`, as
@@ -157,10 +157,13 @@ export function wireReadyColumns(types: readonly WireType[], fastKinds: Int32Arr
     const kinds = fastKinds[c]!;
     switch (type) {
       case 'INTEGER':
-      case 'BIGINTEGER':
         return (kinds & ~INT32) === 0 ? 1 : 0;
-      case 'DOUBLE':
+      // The kernel gives INT64 to integers of up to 16 digits, all wire-ready for these two.
+      case 'BIGINTEGER':
+        return (kinds & ~(INT32 | INT64)) === 0 ? 1 : 0;
       case 'BIGDECIMAL':
+        return (kinds & ~(INT32 | INT64 | FRACTION)) === 0 ? 1 : 0;
+      case 'DOUBLE':
         return (kinds & ~(INT32 | FRACTION)) === 0 ? 1 : 0;
       case 'BOOL':
         return (kinds & ~BOOL) === 0 ? 1 : 0;

@@ -81,7 +81,9 @@ const EXIT: i32 = 4;
 
 // ---- value kinds (VALUE_KIND in src/schema/values.ts) -------------------------------------
 const INT32: i32 = 1;
+const INT64: i32 = 2;
 const FRACTION: i32 = 8;
+const WIDE: i32 = 16;
 const BOOL: i32 = 64;
 const DATE: i32 = 128;
 const DATETIME: i32 = 512;
@@ -450,7 +452,8 @@ function classify(s: i32, e: i32): i32 {
     const leadingZero = byteAt(s + start) == 48;
     if (digits == body) {
       const count = n - start;
-      return (leadingZero && count > 1) || count > 9 ? ASK : INT32;
+      if (leadingZero && count > 1) return ASK;
+      return count <= 9 ? INT32 : integerRange(s + start, count, start == 1);
     }
     const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & inCell;
     if (popcnt(dots) != 1 || (digits | dots) != body) return ASK;
@@ -463,6 +466,22 @@ function classify(s: i32, e: i32): i32 {
   if (n == 4 && c0 == 116 && byteAt(s + 1) == 114 && byteAt(s + 2) == 117 && byteAt(s + 3) == 101) return BOOL;
   if (n == 5 && c0 == 102 && byteAt(s + 1) == 97 && byteAt(s + 2) == 108 && byteAt(s + 3) == 115 && byteAt(s + 4) == 101) return BOOL;
   return ASK;
+}
+
+/**
+ * The kind of an integer of 10 to 16 digits (no sign, no leading zero) at `s`, as classifyInteger
+ * in src/schema/values.ts gives it: INT32 or INT64, with WIDE past 15 significant digits.
+ */
+function integerRange(s: i32, count: i32, negative: bool): i32 {
+  if (count == 10) {
+    let value: u64 = 0;
+    for (let k = 0; k < 10; k++) value = value * 10 + <u64>(byteAt(s + k) - 48);
+    return value <= (negative ? <u64>2147483648 : <u64>2147483647) ? INT32 : INT64;
+  }
+  if (count <= 15) return INT64;
+  let last = s + count - 1;
+  while (byteAt(last) == 48) last--;
+  return last - s + 1 > 15 ? INT64 | WIDE : INT64;
 }
 
 /** isWireReady of src/schema/byte-values.ts, for the types other than STRING. */

@@ -336,4 +336,21 @@ describe.each([
     expect(await outcome(() => joined(source.encodedBatches!({ types, nullTokens })))).toEqual(slowEncode);
     await source.close();
   });
+  it('reads integers of 10 to 16 digits with the ranges of the string path', async () => {
+    const edges = ['2147483647', '-2147483648', '2147483648', '-2147483649', '9999999999', '999999999999999', '1000000000000000', '1234567890123456', '-1234567890123450', '12345678901234567'];
+    const lines = ['small,edge,big'];
+    for (let r = 0; r < 30_000; r++) {
+      lines.push(`${r % 2 ? '' : '-'}${1_000_000_000 + (r % 1_000_000)},${edges[r % edges.length]},${String(r * 7919).padStart(12, '9')}`);
+    }
+    const file = path.join(dir, 'wide-integers.csv');
+    writeFileSync(file, lines.join('\n'));
+    const source = await openCsvSource(file, { header: true });
+    const fast = await fastScan(source);
+    const slow = await slowScan(source);
+    expect(fast.columns).toEqual(slow.columns);
+    expect(fast.columns.map((c) => c.type)).toEqual(['INTEGER', 'BIGINTEGER', 'BIGINTEGER']);
+    await compareEncodings(source, fast.columns.map((c) => c.type));
+    await compareEncodings(source, ['BIGINTEGER', 'DOUBLE', 'DOUBLE']);
+    await source.close();
+  });
 });
