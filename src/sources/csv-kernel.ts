@@ -59,7 +59,7 @@ const TYPE_CODES: Readonly<Record<WireType, number>> = {
 };
 
 // The kinds the kernel's classify gives (one bit each), as in VALUE_KIND.
-const KERNEL_KINDS = [VALUE_KIND.INT32, VALUE_KIND.FRACTION, VALUE_KIND.BOOL, VALUE_KIND.DATE, VALUE_KIND.DATETIME];
+const KERNEL_KINDS = [VALUE_KIND.INT32, VALUE_KIND.INT64, VALUE_KIND.FRACTION, VALUE_KIND.BOOL, VALUE_KIND.DATE, VALUE_KIND.TIME, VALUE_KIND.DATETIME];
 
 let compiled: WasmModule | null | undefined;
 let enabled = true;

@@ -86,6 +86,7 @@ const FRACTION: i32 = 8;
 const WIDE: i32 = 16;
 const BOOL: i32 = 64;
 const DATE: i32 = 128;
+const TIME: i32 = 256;
 const DATETIME: i32 = 512;
 const TEXT: i32 = 1024;
 const ASK: i32 = -1;
@@ -425,6 +426,49 @@ function integerPart(s: i32, e: i32): i32 {
   return i;
 }
 
+// What parseClock found: the end of the significant part of the clock (after the seconds, or
+// after the last non-zero digit of the fraction, or after the minutes when there are no seconds),
+// and whether the text is already in wire form (seconds present, no trailing zeros).
+let clockEnd: i32 = 0;
+let clockHasSeconds: bool = false;
+let clockIsCanonical: bool = false;
+
+/**
+ * HH:MM[:SS[.f{1,9}]] from `s` exactly up to `e`, as parseTime in src/schema/values.ts reads
+ * it (no zone). False when it is anything else.
+ */
+function parseClock(s: i32, e: i32): bool {
+  const n = e - s;
+  if (n < 5 || byteAt(s + 2) != 58) return false;
+  if (!(isDigit(byteAt(s)) && isDigit(byteAt(s + 1)) && isDigit(byteAt(s + 3)) && isDigit(byteAt(s + 4)))) return false;
+  if (two(s) > 23 || two(s + 3) > 59) return false;
+  if (n == 5) {
+    clockEnd = e;
+    clockHasSeconds = false;
+    clockIsCanonical = false;
+    return true;
+  }
+  if (n < 8 || byteAt(s + 5) != 58 || !isDigit(byteAt(s + 6)) || !isDigit(byteAt(s + 7)) || two(s + 6) > 59) return false;
+  clockHasSeconds = true;
+  if (n == 8) {
+    clockEnd = e;
+    clockIsCanonical = true;
+    return true;
+  }
+  const end = fractionEnd(s + 8, e);
+  if (end < 0) return false;
+  clockEnd = end;
+  clockIsCanonical = end == e;
+  return true;
+}
+
+/** YYYY-MM-DD, then T, t or a space, then a clock, exactly up to `e` (no zone). */
+@inline function isDateTimeAt(s: i32, e: i32): bool {
+  if (e - s < 16 || !isDateAt(s)) return false;
+  const separator = byteAt(s + 10);
+  return (separator == 84 || separator == 116 || separator == 32) && parseClock(s + 11, e);
+}
+
 /**
  * classifyBytes of src/schema/byte-values.ts, with the same answers. Numbers of up to 16 bytes
  * are read 16 bytes at once: masks of digit and dot positions replace the byte loops.
@@ -435,11 +479,13 @@ function classify(s: i32, e: i32): i32 {
   const c0 = byteAt(s);
   if (c0 == 45 || isDigit(c0)) {
     if (n == 10 && byteAt(s + 4) == 45) return isDateAt(s) ? DATE : ASK;
-    if (n >= 19 && byteAt(s + 4) == 45 && byteAt(s + 10) == 84) {
-      if (!isDateAt(s) || !isTimeAt(s + 11)) return ASK;
-      if (n == 19) return DATETIME;
-      const end = fractionEnd(s + 19, e);
-      return end < 0 ? ASK : end == e ? DATETIME : DATETIME | NOT_WIRE_FORM;
+    if (n >= 16 && byteAt(s + 4) == 45) {
+      if (!isDateTimeAt(s, e)) return ASK;
+      return clockIsCanonical && byteAt(s + 10) == 84 ? DATETIME : DATETIME | NOT_WIRE_FORM;
+    }
+    if (c0 != 45 && n >= 5 && byteAt(s + 2) == 58) {
+      if (!parseClock(s, e)) return ASK;
+      return clockIsCanonical ? TIME : TIME | NOT_WIRE_FORM;
     }
     if (n > 16) return ASK; // 16 bytes hold every number this function decides
     const v = v128.load(INPUT + s);
@@ -463,9 +509,28 @@ function classify(s: i32, e: i32): i32 {
     if (intDigits == 0 || fracDigits == 0 || (leadingZero && intDigits > 1)) return ASK;
     return intDigits + fracDigits <= 15 ? FRACTION : ASK;
   }
-  if (n == 4 && c0 == 116 && byteAt(s + 1) == 114 && byteAt(s + 2) == 117 && byteAt(s + 3) == 101) return BOOL;
-  if (n == 5 && c0 == 102 && byteAt(s + 1) == 97 && byteAt(s + 2) == 108 && byteAt(s + 3) == 115 && byteAt(s + 4) == 101) return BOOL;
-  return ASK;
+  const bool = boolAt(s, n);
+  if (bool < 0) return ASK;
+  return bool == 1 ? BOOL : BOOL | NOT_WIRE_FORM;
+}
+
+/**
+ * true/false in any letter case, as classifyValue reads them: 1 for the lowercase spelling (the
+ * wire form), 2 for another case, -1 for anything else.
+ */
+function boolAt(s: i32, n: i32): i32 {
+  let lower = true;
+  if (n == 4) {
+    if ((byteAt(s) | 32) != 116 || (byteAt(s + 1) | 32) != 114 || (byteAt(s + 2) | 32) != 117 || (byteAt(s + 3) | 32) != 101) return -1;
+    for (let k = 0; k < 4; k++) lower = lower && byteAt(s + k) >= 97;
+    return lower ? 1 : 2;
+  }
+  if (n == 5) {
+    if ((byteAt(s) | 32) != 102 || (byteAt(s + 1) | 32) != 97 || (byteAt(s + 2) | 32) != 108 || (byteAt(s + 3) | 32) != 115 || (byteAt(s + 4) | 32) != 101) return -1;
+    for (let k = 0; k < 5; k++) lower = lower && byteAt(s + k) >= 97;
+    return lower ? 1 : 2;
+  }
+  return -1;
 }
 
 /**
@@ -714,6 +779,63 @@ function writeJsonString(o: i32, s: i32, e: i32, unquote: i32): i32 {
 }
 
 /**
+ * The wire form of a cell that normalizeValue would rewrite without changing its value: a BOOL in
+ * another letter case, a TIME without seconds or with trailing zeros, a DATETIME with a space or
+ * `t` for `T`, without seconds, with trailing zeros, or a plain date (midnight). Returns the
+ * output end, or -1 for every other cell (JS decides those, and words any error).
+ */
+function writeNormalized(o: i32, type: u8, s: i32, e: i32): i32 {
+  const n = e - s;
+  if (type == TYPE_BOOL) {
+    const bool = boolAt(s, n);
+    if (bool < 0) return -1;
+    const text: u64 = n == 4 ? 0x65757274 : 0x65736c6166; // "true", "false", little-endian
+    store<u64>(OUTPUT + o, text);
+    return o + n;
+  }
+  if (type == TYPE_TIME) {
+    if (!parseClock(s, e)) return -1;
+    put(o++, QUOTE_BYTE);
+    o = writeClock(o, s);
+    put(o++, QUOTE_BYTE);
+    return o;
+  }
+  if (type == TYPE_DATETIME) {
+    const dateOnly = n == 10 && isDateAt(s);
+    if (!dateOnly && !isDateTimeAt(s, e)) return -1;
+    put(o++, QUOTE_BYTE);
+    copyCell(o, s, 10);
+    o += 10;
+    put(o++, 84);
+    if (dateOnly) {
+      // "00:00:00", little-endian
+      store<u64>(OUTPUT + o, 0x30303a30303a3030);
+      o += 8;
+    } else {
+      o = writeClock(o, s + 11);
+    }
+    put(o++, QUOTE_BYTE);
+    return o;
+  }
+  return -1;
+}
+
+/** HH:MM:SS plus the fraction's significant digits, of the clock parseClock just read at `s`. */
+function writeClock(o: i32, s: i32): i32 {
+  copyCell(o, s, 5);
+  o += 5;
+  if (!clockHasSeconds) {
+    put(o, 58);
+    put(o + 1, 48);
+    put(o + 2, 48);
+    return o + 3;
+  }
+  const rest = clockEnd - (s + 5);
+  copyCell(o, s + 5, rest);
+  return o + rest;
+}
+
+/**
  * Writes records as JSON row arrays to OUTPUT (a comma before each but the batch's first),
  * noting each row's end and line, until the input runs out, the output is full, or a record
  * needs JS. A record is written whole or not at all.
@@ -760,16 +882,9 @@ export function encode(): i32 {
         copyCell(o, s, e - s);
         o += e - s;
         if (quoted) put(o++, QUOTE_BYTE);
-      } else if (type == TYPE_DATETIME && e - s > 19 && byteAt(s + 10) == 84 && isDateAt(s) && isTimeAt(s + 11) && fractionEnd(s + 19, e) > 0) {
-        // Trailing zeros of the fraction left off, and a zero fraction altogether (normalizeValue).
-        // fractionEnd gives the position of the dot itself when every digit is zero.
-        const keep = fractionEnd(s + 19, e) - s;
-        put(o++, QUOTE_BYTE);
-        copyCell(o, s, keep);
-        o += keep;
-        put(o++, QUOTE_BYTE);
       } else {
-        o = -1;
+        // Valid in another spelling: written in wire form, as normalizeValue writes it.
+        o = writeNormalized(o, type, s, e);
       }
       if (o < 0) {
         needsJs = true;

@@ -353,4 +353,38 @@ describe.each([
     await compareEncodings(source, ['BIGINTEGER', 'DOUBLE', 'DOUBLE']);
     await source.close();
   });
+  it('reads times, datetimes and booleans in every spelling the string path accepts', async () => {
+    const random = seeded(57);
+    const pick = <T,>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+    const clocks = ['10:11', '10:11:12', '23:59:59.5', '00:00:00.000', '07:08:09.120', '24:00', '10:61:00', '10:11:12.', '10:11:12.1234567890', '1:02:03'];
+    const separators = ['T', 't', ' ', 'x'];
+    const bools = ['true', 'false', 'TRUE', 'False', 'tRuE', 'yes', 'truth'];
+    const lines = ['at,clock,flag,day'];
+    for (let r = 0; r < 20_000; r++) {
+      const day = `20${String(10 + (r % 20))}-0${1 + (r % 9)}-${String(1 + (r % 28)).padStart(2, '0')}`;
+      const at = random() < 0.1 ? day : `${day}${random() < 0.97 ? pick(separators.slice(0, 3)) : 'x'}${random() < 0.98 ? pick(clocks.slice(0, 5)) : pick(clocks)}`;
+      lines.push([at, random() < 0.98 ? pick(clocks.slice(0, 5)) : pick(clocks), random() < 0.99 ? pick(bools.slice(0, 5)) : pick(bools), day].join(','));
+    }
+    const file = path.join(dir, 'spellings.csv');
+    writeFileSync(file, lines.join('\n'));
+    const source = await openCsvSource(file, { header: true });
+    const fast = await fastScan(source);
+    expect(fast.columns).toEqual((await slowScan(source)).columns);
+    expect(fast.columns.map((c) => c.type)).toEqual(['STRING', 'STRING', 'STRING', 'DATE']);
+    // As forced types, the odd cells fail the way the string path fails them, and the rest are rewritten as it rewrites them.
+    await compareEncodings(source, ['STRING', 'STRING', 'STRING', 'DATETIME']);
+    const forced = lines.filter((line, i) => i === 0 || !/x|24:00|10:61|12\.,|12\.1234567890|1:02:03|yes|truth/.test(line));
+    const clean = path.join(dir, 'spellings-valid.csv');
+    writeFileSync(clean, forced.join('\n'));
+    const valid = await openCsvSource(clean, { header: true });
+    const scanned = await fastScan(valid);
+    expect(scanned.columns).toEqual((await slowScan(valid)).columns);
+    expect(scanned.columns.map((c) => c.type)).toEqual(['DATETIME', 'TIME', 'BOOL', 'DATE']);
+    const encoded = await compareEncodings(valid, ['DATETIME', 'TIME', 'BOOL', 'DATETIME']);
+    expect(encoded.text).toMatch(/"20\d\d-0\d-\d\dT00:00:00"/);
+    expect(encoded.text).toContain('"07:08:09.12"');
+    expect(encoded.text).not.toMatch(/TRUE|False|tRuE/);
+    await valid.close();
+    await source.close();
+  });
 });
