@@ -205,13 +205,16 @@ const NEED_MORE: i32 = 0;
 const RECORD: i32 = 1;
 const BAD: i32 = 2;
 
-/** The first of delimiter, LF, CR at or after `from`, or `n` (the input length). */
-@inline function nextSpecial(from: i32, n: i32, delimiters: v128): i32 {
+/**
+ * The first LF, CR or byte equal to `also` (the delimiter, or the quote inside a quoted field)
+ * at or after `from`, or `n` (the input length).
+ */
+@inline function nextBreakOr(from: i32, n: i32, also: v128): i32 {
   const end = INPUT + n;
   let at = INPUT + from;
   while (at < end) {
     const v = v128.load(at);
-    const hit = v128.or(v128.or(i8x16.eq(v, delimiters), i8x16.eq(v, LF_SPLAT)), i8x16.eq(v, CR_SPLAT));
+    const hit = v128.or(v128.or(i8x16.eq(v, also), i8x16.eq(v, LF_SPLAT)), i8x16.eq(v, CR_SPLAT));
     const mask = i8x16.bitmask(hit);
     if (mask != 0) {
       const found = at + ctz(mask) - INPUT;
@@ -220,25 +223,6 @@ const BAD: i32 = 2;
     at += 16;
   }
   return n;
-}
-
-/** The first quote, LF or CR at or after `from`, or inputLength. */
-@inline function nextInQuotes(from: i32): i32 {
-  const q = i8x16.splat(<i8>quote);
-  const lf = i8x16.splat(<i8>LF);
-  const cr = i8x16.splat(<i8>CR);
-  const end = INPUT + inputLength;
-  let at = INPUT + from;
-  while (at < end) {
-    const v = v128.load(at);
-    const mask = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, q), i8x16.eq(v, lf)), i8x16.eq(v, cr)));
-    if (mask != 0) {
-      const found = at + ctz(mask) - INPUT;
-      return found < inputLength ? found : inputLength;
-    }
-    at += 16;
-  }
-  return inputLength;
 }
 
 @inline function byteAt(i: i32): i32 {
@@ -267,6 +251,7 @@ function nextRecord(): i32 {
   if (i >= n) return NEED_MORE;
   const recordBegin = i;
   const delimiters = delimiterSplat;
+  const quotes = i8x16.splat(<i8>quote);
   const d = delimiter;
   const q = quote;
   const columns = width;
@@ -281,7 +266,7 @@ function nextRecord(): i32 {
       let k = start;
       let flag = FIELD_QUOTED;
       for (;;) {
-        k = nextInQuotes(k);
+        k = nextBreakOr(k, n, quotes);
         if (k >= n) break;
         const b = byteAt(k);
         if (b == LF) {
@@ -313,7 +298,7 @@ function nextRecord(): i32 {
       c = end < n ? byteAt(end) : -1;
       if (c != d && c != LF && c != CR && c != -1) return BAD; // text after a closing quote
     } else {
-      end = nextSpecial(i, n, delimiters);
+      end = nextBreakOr(i, n, delimiters);
       if (end == n && !isFinal) return NEED_MORE;
       store<i32>(STARTS + 4 * f, i);
       store<i32>(ENDS + 4 * f, end);
