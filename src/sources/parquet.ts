@@ -1,7 +1,8 @@
 // Parquet input: the schema comes from the file, and each pass reads one row group at a time with
-// hyparquet, so memory follows the largest row group and not the file. Values are turned into
-// exact wire text by parquet-values.ts (decimals digit for digit, timestamps to the nanosecond),
-// or straight into wire JSON bytes by parquet-encode.ts for the upload pass.
+// hyparquet. Values are turned into exact wire text by parquet-values.ts (decimals digit for
+// digit, timestamps to the nanosecond), or straight into wire JSON bytes by parquet-encode.ts for
+// the upload pass. The upload and check passes decode one column of a window of rows at a time,
+// so their memory follows neither the file nor the row group.
 
 import { open, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import { createRowSerializer } from '../chunker/serialize.js';
 import { InputError, InternalError, UsageError, isMstrPushError } from '../errors.js';
 import type { RawCell, WireType } from '../schema/types.js';
 import { fileError, messageOf, openInputFile, removeSpool } from './input-file.js';
-import { JsonOutput, WireValueError, canFailCheck, createValueCheck, createValueEncoder } from './parquet-encode.js';
+import { ColumnCells, RowJoiner, WireValueError, canFailCheck, createValueCheck, createValueEncoder, objectValues } from './parquet-encode.js';
 import type { ValueCheck, ValueEncoder } from './parquet-encode.js';
 import { planParquetColumns } from './parquet-schema.js';
 import type { ParquetColumnPlan, RefusedParquetColumn } from './parquet-schema.js';
@@ -39,6 +40,11 @@ export interface ParquetSourceOptions {
   batchRows?: number | undefined;
   /** JSON bytes after which an encoded batch ends (the row that crosses it is the last); default 16 MiB. */
   encodeBatchBytes?: number | undefined;
+  /**
+   * Most rows of a row group the upload and check passes decode at once, rounded down to whole
+   * batches of `batchRows`; default 524,288, fewer where the row group's columns are wide.
+   */
+  windowRows?: number | undefined;
   /** Told about values read as NULL because no wire type holds them (NaN, ±Infinity): once per column, after the first whole pass that read it. */
   onWarning?: ((message: string) => void) | undefined;
 }
@@ -60,6 +66,12 @@ export interface ParquetTableSource extends TableSource {
 
 const DEFAULT_BATCH_ROWS = 4096;
 const DEFAULT_ENCODE_BATCH_BYTES = 16 * 1024 * 1024;
+// A window of rows is decoded column by column. Pages never straddle row groups, so a window as
+// large as common row groups (up to 2^19 rows) decodes each page once; larger groups are split,
+// which costs a re-read of the compressed chunk and a page decoded twice at each split.
+const DEFAULT_WINDOW_ROWS = 1 << 19;
+// Stored (uncompressed) column bytes per window, so wide values get fewer rows at once.
+const WINDOW_BYTES = 64 * 1024 * 1024;
 
 interface RowGroupSpan {
   index: number;
@@ -321,9 +333,9 @@ class ParquetSource implements ParquetTableSource {
   }
 
   /**
-   * The upload pass without strings: each row group's columns are decoded as for batches(), then
-   * every row is written as wire JSON by per-column encoders. Row groups wholly within skipRows
-   * are not even decoded.
+   * The upload pass without strings. Each window of a row group is decoded one column at a time,
+   * and each column is written as wire JSON cells (ColumnCells) before the next is decoded; then
+   * the cells are joined into rows. Row groups and rows within skipRows are not even decoded.
    */
   async *encodedBatches(options: EncodeOptions, signal?: AbortSignal): AsyncGenerator<EncodedBatch> {
     signal?.throwIfAborted();
@@ -333,8 +345,8 @@ class ParquetSource implements ParquetTableSource {
     const nonFinite = new Array<number>(columns.length).fill(0);
     const encoders = columns.map((c, i) => createValueEncoder(c.read, types[i]!, c.wireType, () => nonFinite[i]!++));
     const target = this.init.options.encodeBatchBytes ?? DEFAULT_ENCODE_BATCH_BYTES;
-    const out = new JsonOutput(Math.min(target, 1 << 20) + 4096);
-    const context: EncodeContext = { encoders, types, nullTokens: options.nullTokens, out, target };
+    const joiner = new RowJoiner(Math.min(target, 1 << 20) + 4096);
+    const cells = columns.map(() => new ColumnCells());
     const handle = await openFile(this.init.filePath, this.displayName);
     try {
       let bytesBefore = 0;
@@ -342,21 +354,27 @@ class ParquetSource implements ParquetTableSource {
       for (const span of spans) {
         signal?.throwIfAborted();
         const bytesAfter = Math.max(bytesBefore, span.index === last ? this.totalBytes : span.endByte);
+        const progress = (row: number): number => Math.round(bytesBefore + ((bytesAfter - bytesBefore) * row) / span.rows);
+        const windowRows = this.windowRows(span, this.columns);
         let from = Math.max(0, skipRows - span.start);
-        if (from < span.rows) {
-          // A scan per row group: the library caches the columns it decoded last, and a shared
-          // scan would keep the previous row group alive while the next one is decoded.
-          let data: DecodedArray[] | undefined = await this.readRowGroup(await this.prepareScan(handle, this.columns), span, this.columns);
-          signal?.throwIfAborted();
-          while (from < span.rows) {
-            const batch = this.encodeRows(data, context, span, from);
-            from += batch.rows;
-            batch.bytesRead = Math.round(bytesBefore + ((bytesAfter - bytesBefore) * from) / span.rows);
-            signal?.throwIfAborted();
-            yield batch;
+        while (from < span.rows) {
+          const end = Math.min(span.rows, from - (from % windowRows) + windowRows);
+          const { stop, failure } = await this.encodeWindow(handle, span, from, end, encoders, cells, signal);
+          // Rows before a failing value still go out in the batches they complete, as they would row by row.
+          let cell = 0;
+          while (cell < stop - from) {
+            cell = joiner.append(cells, stop - from, span.start + from + 1, target);
+            if (joiner.out.pos >= target) {
+              signal?.throwIfAborted();
+              yield joiner.take(progress(from + cell));
+            }
           }
-          // Dropped before the next row group is read, so two are never held at once.
-          data = undefined;
+          if (failure !== undefined) throw await this.encodeError(failure, handle, span, { types, nullTokens: options.nullTokens });
+          from = end;
+        }
+        if (joiner.rows > 0) {
+          signal?.throwIfAborted();
+          yield joiner.take(progress(span.rows));
         }
         bytesBefore = bytesAfter;
       }
@@ -366,13 +384,44 @@ class ParquetSource implements ParquetTableSource {
     }
   }
 
+  /**
+   * Encodes rows [from, end) of a row group into `cells`, a column at a time, up to the first
+   * value in row order that fails. Every column of the window is decoded even after a failure,
+   * so a damaged column chunk is reported first, as when the whole group was decoded at once.
+   */
+  private async encodeWindow(
+    handle: FileHandle,
+    span: RowGroupSpan,
+    from: number,
+    end: number,
+    encoders: readonly ValueEncoder[],
+    cells: readonly ColumnCells[],
+    signal: AbortSignal | undefined,
+  ): Promise<{ stop: number; failure: CellFailure | undefined }> {
+    let stop = end;
+    let failure: CellFailure | undefined;
+    for (let c = 0; c < encoders.length; c++) {
+      signal?.throwIfAborted();
+      let values: DecodedArray | undefined = await this.readColumnRows(handle, span, this.columns[c]!, from, end);
+      const column = cells[c]!;
+      // Cells at or after an earlier column's failure cannot fail first, so they are not written.
+      if (column.encode(encoders[c]!, values, stop - from) < stop - from) {
+        stop = from + column.count;
+        failure = { row: stop, column: c, error: column.failure };
+      }
+      values = undefined;
+    }
+    return { stop, failure };
+  }
+
   columnsToCheck(types: readonly WireType[]): string[] {
     return this.columnsThatCanFail(types).map((i) => this.columns[i]!);
   }
 
   /**
-   * The lean scan: reads only the columns whose values can fail their types, one row group at a
-   * time, and finds the same first bad value as the inference pass over batches() would.
+   * The lean scan: reads only the columns whose values can fail their types, one column of a
+   * window of rows at a time, and finds the same first bad value as the inference pass over
+   * batches() would.
    */
   async checkValues(options: ValueCheckOptions, signal?: AbortSignal): Promise<ValueCheckResult> {
     signal?.throwIfAborted();
@@ -386,22 +435,28 @@ class ParquetSource implements ParquetTableSource {
     const batchRows = this.batchRows;
     const handle = await openFile(this.init.filePath, this.displayName);
     try {
-      const scan = await this.prepareScan(handle, names);
       let bytesBefore = 0;
       let rows = 0;
       const last = spans.length - 1;
       for (const span of spans) {
         signal?.throwIfAborted();
-        if (span.rows === 0) continue;
-        const data = await this.readRowGroup(scan, span, names);
-        signal?.throwIfAborted();
         const bytesAfter = Math.max(bytesBefore, span.index === last ? this.totalBytes : span.endByte);
-        for (let from = 0; from < span.rows; from += batchRows) {
-          const to = Math.min(from + batchRows, span.rows);
-          const invalid = this.checkRows(data, checks, indexes, span, from, to);
-          if (invalid !== undefined) return { rows: this.rowCount, columnsRead: names, invalid };
-          rows += to - from;
-          options.onProgress?.({ rows, bytesRead: Math.round(bytesBefore + ((bytesAfter - bytesBefore) * to) / span.rows) });
+        const windowRows = this.windowRows(span, names);
+        for (let from = 0; from < span.rows; from += windowRows) {
+          const end = Math.min(from + windowRows, span.rows);
+          const found = await this.checkWindow(handle, span, from, end, checks, indexes, names, signal);
+          // Windows are whole batches of batches(): the progress is told batch by batch up to the first bad one.
+          const clean = found === undefined ? end : from + found.batch * batchRows;
+          for (let to = from; to < clean; ) {
+            const batchStart = to;
+            to = Math.min(to + batchRows, clean);
+            rows += to - batchStart;
+            options.onProgress?.({ rows, bytesRead: Math.round(bytesBefore + ((bytesAfter - bytesBefore) * to) / span.rows) });
+          }
+          if (found !== undefined) {
+            if (found.failure !== undefined) throw found.failure;
+            return { rows: this.rowCount, columnsRead: names, invalid: found.invalid };
+          }
         }
         bytesBefore = bytesAfter;
       }
@@ -410,6 +465,59 @@ class ParquetSource implements ParquetTableSource {
     } finally {
       await handle.close().catch(() => {});
     }
+  }
+
+  /**
+   * Checks rows [from, end) of one row group, a column at a time, and returns the first of its
+   * batches (of batches(), `batchRows` rows from the group's start) holding a value that fails,
+   * with what the full pass makes of that batch. As for encodeError, a value that cannot become
+   * text anywhere in the batch wins over an earlier value whose text does not fit its type.
+   */
+  private async checkWindow(
+    handle: FileHandle,
+    span: RowGroupSpan,
+    from: number,
+    end: number,
+    checks: readonly ValueCheck[],
+    indexes: readonly number[],
+    names: readonly string[],
+    signal: AbortSignal | undefined,
+  ): Promise<{ batch: number; failure: unknown; invalid: InvalidValue | undefined } | undefined> {
+    const batchRows = this.batchRows;
+    let first = Infinity;
+    const found: Array<ColumnCheck | undefined> = [];
+    for (let k = 0; k < checks.length; k++) {
+      signal?.throwIfAborted();
+      let values: DecodedArray | undefined = await this.readColumnRows(handle, span, names[k]!, from, end);
+      // Values (bytes) already found to fit, when they are objects that repeat; see ColumnCells.
+      const fitting = objectValues(values, values.length) ? new Set<unknown>() : undefined;
+      // Batches after one that already failed in an earlier column need no look.
+      for (let batch = 0, start = 0; start < values.length && batch <= first; batch++, start += batchRows) {
+        const result = checkColumn(checks[k]!, values, start, Math.min(start + batchRows, values.length), fitting);
+        if (result !== undefined) {
+          found[k] = { ...result, batch };
+          first = batch;
+          break;
+        }
+      }
+      values = undefined;
+    }
+    if (first === Infinity) return undefined;
+    // Row by row, then column by column, within the first failing batch; the full pass stops at
+    // once at an unexpected error, and at a value that cannot become text after the batch.
+    let bad: { row: number; k: number; text: string } | undefined;
+    let failed: { row: number; k: number; error: unknown } | undefined;
+    for (let k = 0; k < checks.length; k++) {
+      const result = found[k];
+      if (result === undefined || result.batch !== first) continue;
+      if (result.failure !== undefined && !(result.failure instanceof ParquetValueError)) return { batch: first, failure: result.failure, invalid: undefined };
+      if (result.failure !== undefined && (failed === undefined || result.failRow < failed.row)) failed = { row: result.failRow, k, error: result.failure };
+      if (result.badRow >= 0 && (bad === undefined || result.badRow < bad.row)) bad = { row: result.badRow, k, text: result.badText };
+    }
+    if (failed !== undefined) {
+      return { batch: first, failure: this.valueError(failed.error as ParquetValueError, indexes[failed.k]!, span.start + from + failed.row + 1), invalid: undefined };
+    }
+    return { batch: first, failure: undefined, invalid: { column: indexes[bad!.k]!, line: span.start + from + bad!.row + 1, text: bad!.text } };
   }
 
   async close(): Promise<void> {
@@ -452,6 +560,57 @@ class ParquetSource implements ParquetTableSource {
     }
   }
 
+  /**
+   * Rows [from, end) of one column of a row group. The scan is made for this one read: the
+   * library keeps the last array it decoded per column for as long as the scan lives.
+   */
+  private async readColumnRows(handle: FileHandle, span: RowGroupSpan, column: string, from: number, end: number): Promise<DecodedArray> {
+    let values: DecodedArray;
+    try {
+      const metadata = this.init.metadata;
+      // The scan sees only this row group, so its rows count from the group's first.
+      const group: FileMetaData = { ...metadata, row_groups: [metadata.row_groups[span.index]!], num_rows: BigInt(span.rows) };
+      const scan = await parquetScan({
+        file: fileBuffer(handle, this.totalBytes),
+        metadata: group,
+        columns: [column],
+        compressors: COMPRESSORS,
+        parsers: RAW_PARSERS,
+        utf8: false,
+        geoparquet: false,
+        useOffsetIndex: false,
+      });
+      values = await scan.readColumn({ column, rowStart: from, rowEnd: end });
+    } catch (err) {
+      throw damaged(err, this.displayName, `column ${JSON.stringify(column)} in row group ${span.index + 1}`);
+    }
+    if (values.length !== end - from) {
+      // Every earlier window was whole, so the column ends where this part of it does.
+      throw this.shortColumn(column, from + values.length, span);
+    }
+    return values;
+  }
+
+  /** Rows of `span` to decode at once for `columns`: whole batches, fewer for wide columns. */
+  private windowRows(span: RowGroupSpan, columns: readonly string[]): number {
+    const wanted = new Set(columns);
+    let bytes = 0;
+    for (const chunk of this.init.metadata.row_groups[span.index]!.columns) {
+      const meta = chunk.meta_data;
+      if (meta !== undefined && wanted.has(meta.path_in_schema[0]!)) bytes += Number(meta.total_uncompressed_size);
+    }
+    const rows = Math.min(this.init.options.windowRows ?? DEFAULT_WINDOW_ROWS, Math.floor(WINDOW_BYTES / Math.max(1, bytes / Math.max(1, span.rows))));
+    return Math.max(1, Math.floor(rows / this.batchRows)) * this.batchRows;
+  }
+
+  private shortColumn(column: string, values: number, span: RowGroupSpan): InputError {
+    // A short column would shift every later value into the wrong row, so it is an error.
+    return new InputError('INPUT_READ', `column ${JSON.stringify(column)} holds ${values} values in row group ${span.index + 1}, which has ${span.rows} rows`, {
+      location: { file: this.displayName, column },
+      hint: 'the file is damaged',
+    });
+  }
+
   private async readRowGroup(scan: Awaited<ReturnType<typeof parquetScan>>, span: RowGroupSpan, columns: readonly string[]): Promise<DecodedArray[]> {
     const data: DecodedArray[] = [];
     for (const column of columns) {
@@ -461,13 +620,7 @@ class ParquetSource implements ParquetTableSource {
       } catch (err) {
         throw damaged(err, this.displayName, `column ${JSON.stringify(column)} in row group ${span.index + 1}`);
       }
-      // A short column would shift every later value into the wrong row, so it is an error.
-      if (values.length !== span.rows) {
-        throw new InputError('INPUT_READ', `column ${JSON.stringify(column)} holds ${values.length} values in row group ${span.index + 1}, which has ${span.rows} rows`, {
-          location: { file: this.displayName, column },
-          hint: 'the file is damaged',
-        });
-      }
+      if (values.length !== span.rows) throw this.shortColumn(column, values.length, span);
       data.push(values);
     }
     return data;
@@ -494,77 +647,39 @@ class ParquetSource implements ParquetTableSource {
     return rows;
   }
 
-  /** Encodes rows from `from` until the row group ends or the batch reaches its byte target. */
-  private encodeRows(data: readonly DecodedArray[], context: EncodeContext, span: RowGroupSpan, from: number): EncodedBatch {
-    const { encoders, out, target } = context;
-    const width = encoders.length;
-    let capacity = Math.min(span.rows - from, 8192);
-    let rowEnds = new Uint32Array(capacity);
-    let lines = new Float64Array(capacity);
-    let n = 0;
-    let r = from;
-    let c = 0;
-    out.pos = 0;
-    try {
-      for (; r < span.rows; r++) {
-        // A comma after the previous row, the bracket, and per cell a comma plus `null` at most.
-        out.ensure(2);
-        if (n > 0) out.buf[out.pos++] = 44;
-        out.buf[out.pos++] = 91;
-        for (c = 0; c < width; c++) {
-          out.ensure(6);
-          if (c > 0) out.buf[out.pos++] = 44;
-          encoders[c]!(out, data[c]!, r);
-        }
-        out.ensure(1);
-        out.buf[out.pos++] = 93;
-        if (n === capacity) {
-          capacity *= 2;
-          const ends = new Uint32Array(capacity);
-          ends.set(rowEnds);
-          rowEnds = ends;
-          const numbers = new Float64Array(capacity);
-          numbers.set(lines);
-          lines = numbers;
-        }
-        rowEnds[n] = out.pos;
-        lines[n] = span.start + r + 1;
-        n++;
-        if (out.pos >= target) {
-          r++;
-          break;
-        }
-      }
-    } catch (err) {
-      throw this.encodeError(err, data, context, span, r, c);
-    }
-    return { data: out.buf.subarray(0, out.pos), rowEnds, rows: n, lines, bytesRead: 0 };
-  }
-
   /**
-   * The error the batches() + serializer path stops at for a failure at row `r`, column `c`.
+   * The error the batches() + serializer path stops at for the first failing cell in row order.
    * batches() converts a whole batch of rows to text before the serializer sees the first of
    * them, so a value that cannot become text later in that batch wins over a value the serializer
-   * refuses; and the serializer words its own refusal.
+   * refuses; and the serializer words its own refusal. The rest of the batch is decoded again
+   * for that look, a column at a time: only a failing load pays for it.
    */
-  private encodeError(err: unknown, data: readonly DecodedArray[], context: EncodeContext, span: RowGroupSpan, r: number, c: number): unknown {
+  private async encodeError(failure: CellFailure, handle: FileHandle, span: RowGroupSpan, context: { types: readonly WireType[]; nullTokens: readonly string[] }): Promise<unknown> {
+    const { row: r, column: c, error: err } = failure;
     if (err instanceof ParquetValueError) return this.valueError(err, c, span.start + r + 1);
     if (!(err instanceof WireValueError)) return err;
     const batchEnd = Math.min(span.rows, (Math.floor(r / this.batchRows) + 1) * this.batchRows);
-    const converters = this.init.columns.map((column) => createCellConverter(column.read));
-    let row = r;
-    let column = c + 1;
-    try {
-      for (; row < batchEnd; row++, column = 0) {
-        for (; column < converters.length; column++) {
-          const value: unknown = data[column]![row];
-          if (value !== null && value !== undefined) converters[column]!(value);
+    let later: CellFailure | undefined;
+    for (let k = 0; k < this.columns.length; k++) {
+      // Columns after the failing one from its row, the others from the next; and only rows
+      // before a failure already found in an earlier column could come first.
+      const first = k > c ? r : r + 1;
+      const end = later === undefined ? batchEnd : later.row;
+      if (first >= end) continue;
+      const values = await this.readColumnRows(handle, span, this.columns[k]!, first, end);
+      const convert = createCellConverter(this.init.columns[k]!.read);
+      for (let i = 0; i < values.length; i++) {
+        const value: unknown = values[i];
+        if (value === null || value === undefined) continue;
+        try {
+          convert(value);
+        } catch (error) {
+          later = { row: first + i, column: k, error };
+          break;
         }
       }
-    } catch (later) {
-      if (later instanceof ParquetValueError) return this.valueError(later, column, span.start + row + 1);
-      return later;
     }
+    if (later !== undefined) return later.error instanceof ParquetValueError ? this.valueError(later.error, later.column, span.start + later.row + 1) : later.error;
     const name = this.columns[c]!;
     const type = context.types[c]!;
     const serialize = createRowSerializer([{ name, type }], { nullTokens: nullTokensFor(this, context.nullTokens), file: this.displayName });
@@ -574,46 +689,6 @@ class ParquetSource implements ParquetTableSource {
       return refusal;
     }
     return new InternalError(`the encoder refused ${JSON.stringify(err.text)} in column ${JSON.stringify(name)}, which the serializer takes as ${type}`);
-  }
-
-  /**
-   * Checks rows [from, to) of one row group, column by column, and returns the first value (row
-   * by row, then column by column) whose text does not fit its type. As for encodeError, these
-   * rows are one batch of batches(): a value that cannot become text anywhere in them wins.
-   */
-  private checkRows(data: readonly DecodedArray[], checks: readonly ValueCheck[], indexes: readonly number[], span: RowGroupSpan, from: number, to: number): InvalidValue | undefined {
-    let badRow = -1;
-    let badColumn = -1;
-    let badText = '';
-    let failedRow = -1;
-    let failedColumn = -1;
-    let failure: ParquetValueError | undefined;
-    for (let k = 0; k < checks.length; k++) {
-      const check = checks[k]!;
-      const values = data[k]!;
-      let r = from;
-      try {
-        for (; r < to; r++) {
-          const value: unknown = values[r];
-          if (value === null || value === undefined) continue;
-          const text = check(value);
-          if (text !== undefined && (badRow < 0 || r < badRow)) {
-            badRow = r;
-            badColumn = indexes[k]!;
-            badText = text;
-          }
-        }
-      } catch (err) {
-        if (!(err instanceof ParquetValueError)) throw err;
-        if (failedRow < 0 || r < failedRow) {
-          failedRow = r;
-          failedColumn = indexes[k]!;
-          failure = err;
-        }
-      }
-    }
-    if (failure !== undefined) throw this.valueError(failure, failedColumn, span.start + failedRow + 1);
-    return badRow < 0 ? undefined : { column: badColumn, line: span.start + badRow + 1, text: badText };
   }
 
   private valueError(err: ParquetValueError, c: number, line: number): InputError {
@@ -638,12 +713,58 @@ class ParquetSource implements ParquetTableSource {
   }
 }
 
-interface EncodeContext {
-  encoders: readonly ValueEncoder[];
-  types: readonly WireType[];
-  nullTokens: readonly string[];
-  out: JsonOutput;
-  target: number;
+/** The first cell in row order whose encoder threw: its row in the row group, its column, what it threw. */
+interface CellFailure {
+  row: number;
+  column: number;
+  error: unknown;
+}
+
+/** The first value of one column's batch that fails its check (badRow) or throws (failRow), -1 for none. */
+interface ColumnCheck {
+  batch: number;
+  badRow: number;
+  badText: string;
+  failRow: number;
+  failure: unknown;
+}
+
+/** Distinct fitting values a check remembers per column and window. */
+const DISTINCT_FITTING = 4096;
+
+/**
+ * Checks values[from..to) and returns its first value whose text does not fit, and the first
+ * value that throws (the check goes no further), or undefined when all fit.
+ */
+function checkColumn(check: ValueCheck, values: DecodedArray, from: number, to: number, fitting: Set<unknown> | undefined): Omit<ColumnCheck, 'batch'> | undefined {
+  let badRow = -1;
+  let badText = '';
+  let r = from;
+  try {
+    for (; r < to; r++) {
+      const value: unknown = values[r];
+      if (value === null || value === undefined) continue;
+      if (fitting !== undefined) {
+        if (fitting.has(value)) continue;
+        const text = check(value);
+        if (text === undefined) {
+          if (fitting.size < DISTINCT_FITTING) fitting.add(value);
+        } else if (badRow < 0) {
+          badRow = r;
+          badText = text;
+        }
+        continue;
+      }
+      const text = check(value);
+      if (text !== undefined && badRow < 0) {
+        badRow = r;
+        badText = text;
+      }
+    }
+  } catch (err) {
+    return { badRow, badText, failRow: r, failure: err };
+  }
+  return badRow < 0 ? undefined : { badRow, badText, failRow: -1, failure: undefined };
 }
 
 /** Reads byte ranges through one open handle; the library asks for the footer and then whole column chunks. */
@@ -653,7 +774,8 @@ function fileBuffer(handle: FileHandle, size: number): AsyncBuffer {
     async slice(start: number, end?: number): Promise<ArrayBuffer> {
       const stop = Math.min(end ?? size, size);
       const length = Math.max(0, stop - start);
-      const buffer = new ArrayBuffer(length);
+      // Not zeroed first: every byte is read into it, or the read throws.
+      const buffer = Buffer.allocUnsafeSlow(length).buffer as ArrayBuffer;
       let done = 0;
       while (done < length) {
         const { bytesRead } = await handle.read(new Uint8Array(buffer, done, length - done), 0, length - done, start + done);
