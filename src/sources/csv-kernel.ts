@@ -39,6 +39,34 @@ interface KernelExports {
   encode(): number;
 }
 
+// What layout(n) of the kernel answers: the offsets and sizes of its memory regions.
+const LAYOUT = {
+  MAX_WIDTH: 0,
+  MODES: 1,
+  TYPES: 2,
+  WIRE_READY: 3,
+  WANTS_EXAMPLE: 4,
+  SLOW: 5,
+  FLAGS: 6,
+  KINDS: 7,
+  FAST_KINDS: 8,
+  ACCEPT: 9,
+  REJECT: 10,
+  NULLS: 11,
+  STARTS: 12,
+  ENDS: 13,
+  NULL_TOKENS: 14,
+  MAX_NULL_TOKENS: 15,
+  NULL_TOKEN_BYTES: 16,
+  ROW_ENDS: 17,
+  ROWS_CAP: 18,
+  LINES: 19,
+  INPUT: 20,
+  INPUT_CAP: 21,
+  OUTPUT: 22,
+  OUTPUT_CAP: 23,
+} as const;
+
 // Return codes of scan() and encode().
 const DONE = 0;
 const JS_RECORD = 1;
@@ -110,8 +138,8 @@ export class CsvKernel {
     if (module === null) return undefined;
     const kernel = new wasm.Instance(module, {}).exports as unknown as KernelExports;
     const tokenBytes = nullTokens.map((token) => Buffer.from(token, 'utf8'));
-    if (width < 1 || width > kernel.layout(0)) return undefined;
-    if (tokenBytes.length > kernel.layout(15) || tokenBytes.some((bytes) => bytes.length > kernel.layout(16))) return undefined;
+    if (width < 1 || width > kernel.layout(LAYOUT.MAX_WIDTH)) return undefined;
+    if (tokenBytes.length > kernel.layout(LAYOUT.MAX_NULL_TOKENS) || tokenBytes.some((bytes) => bytes.length > kernel.layout(LAYOUT.NULL_TOKEN_BYTES))) return undefined;
     return new CsvKernel(kernel, dialect, width, tokenBytes, maxRecordBytes);
   }
 
@@ -122,18 +150,18 @@ export class CsvKernel {
     this.#at = at;
     const buffer = kernel.memory.buffer;
     this.#memory = new Uint8Array(buffer);
-    this.#inputCap = at(21);
-    this.#input = Buffer.from(buffer, at(20), this.#inputCap);
+    this.#inputCap = at(LAYOUT.INPUT_CAP);
+    this.#input = Buffer.from(buffer, at(LAYOUT.INPUT), this.#inputCap);
     this.#maxRecordBytes = Math.min(maxRecordBytes, this.#inputCap);
     this.fields = {
-      starts: new Int32Array(buffer, at(12), width),
-      ends: new Int32Array(buffer, at(13), width),
-      flags: new Uint8Array(buffer, at(6), width),
+      starts: new Int32Array(buffer, at(LAYOUT.STARTS), width),
+      ends: new Int32Array(buffer, at(LAYOUT.ENDS), width),
+      flags: new Uint8Array(buffer, at(LAYOUT.FLAGS), width),
     };
-    const lengths = new Int32Array(buffer, at(14), tokenBytes.length);
+    const lengths = new Int32Array(buffer, at(LAYOUT.NULL_TOKENS), tokenBytes.length);
     tokenBytes.forEach((bytes, t) => {
       lengths[t] = bytes.length;
-      this.#memory.set(bytes, at(14) + 128 + t * at(16));
+      this.#memory.set(bytes, at(LAYOUT.NULL_TOKENS) + 4 * at(LAYOUT.MAX_NULL_TOKENS) + t * at(LAYOUT.NULL_TOKEN_BYTES));
     });
     kernel.configure(width, dialect.delimiter.charCodeAt(0), dialect.quote === null ? -1 : dialect.quote.charCodeAt(0), this.#maxRecordBytes, tokenBytes.length);
   }
@@ -202,16 +230,16 @@ export class CsvKernel {
   scanResults(): { fastKinds: Int32Array; slowCells: Uint8Array } {
     const buffer = this.#kernel.memory.buffer;
     return {
-      fastKinds: new Int32Array(buffer, this.#at(8), this.#width).slice(),
-      slowCells: new Uint8Array(buffer, this.#at(5), this.#width).slice(),
+      fastKinds: new Int32Array(buffer, this.#at(LAYOUT.FAST_KINDS), this.#width).slice(),
+      slowCells: new Uint8Array(buffer, this.#at(LAYOUT.SLOW), this.#width).slice(),
     };
   }
 
   // For columns whose every value is checked against a fixed type: which of the kinds the kernel
   // decides are valid there. Cells of any other kind go to JS, which words the error.
   #setChecks(cells: CellFold): void {
-    const accept = new Int32Array(this.#kernel.memory.buffer, this.#at(9), this.#width);
-    const reject = new Int32Array(this.#kernel.memory.buffer, this.#at(10), this.#width);
+    const accept = new Int32Array(this.#kernel.memory.buffer, this.#at(LAYOUT.ACCEPT), this.#width);
+    const reject = new Int32Array(this.#kernel.memory.buffer, this.#at(LAYOUT.REJECT), this.#width);
     for (let c = 0; c < this.#width; c++) {
       accept[c] = KERNEL_KINDS.reduce((mask, kind) => (cells.conforms(c, kind) ? mask | kind : mask), 0);
       reject[c] = 0;
@@ -219,8 +247,8 @@ export class CsvKernel {
   }
 
   #syncModes(cells: CellFold): void {
-    this.#memory.set(cells.modes, this.#at(1));
-    const wants = this.#at(4);
+    this.#memory.set(cells.modes, this.#at(LAYOUT.MODES));
+    const wants = this.#at(LAYOUT.WANTS_EXAMPLE);
     for (let c = 0; c < this.#width; c++) this.#memory[wants + c] = cells.wantsExample(c) ? 1 : 0;
   }
 
@@ -228,7 +256,7 @@ export class CsvKernel {
     const kernel = this.#kernel;
     const rows = kernel.rowCount();
     if (rows === 0) return;
-    const nulls = new Uint32Array(kernel.memory.buffer, this.#at(11), this.#width);
+    const nulls = new Uint32Array(kernel.memory.buffer, this.#at(LAYOUT.NULLS), this.#width);
     for (let c = 0; c < this.#width; c++) {
       if (nulls[c] !== 0) {
         cells.addNulls(c, nulls[c]!);
@@ -240,7 +268,7 @@ export class CsvKernel {
   }
 
   #foldKinds(cells: CellFold, told: Int32Array): void {
-    const kinds = new Int32Array(this.#kernel.memory.buffer, this.#at(7), this.#width);
+    const kinds = new Int32Array(this.#kernel.memory.buffer, this.#at(LAYOUT.KINDS), this.#width);
     for (let c = 0; c < this.#width; c++) {
       if ((kinds[c]! & ~told[c]!) !== 0) {
         told[c] = kinds[c]!;
@@ -251,8 +279,8 @@ export class CsvKernel {
 
   /** For the upload pass: the wire types, and the columns the scan proved wire-ready. */
   setTypes(types: readonly WireType[], wireReady: Uint8Array | undefined): void {
-    const typesAt = this.#at(2);
-    const readyAt = this.#at(3);
+    const typesAt = this.#at(LAYOUT.TYPES);
+    const readyAt = this.#at(LAYOUT.WIRE_READY);
     types.forEach((type, c) => {
       this.#memory[typesAt + c] = TYPE_CODES[type];
       this.#memory[readyAt + c] = wireReady?.[c] ?? 0;
@@ -269,14 +297,14 @@ export class CsvKernel {
     const kernel = this.#kernel;
     const length = this.#load(added);
     const buffer = kernel.memory.buffer;
-    const outputAt = this.#at(22);
+    const outputAt = this.#at(LAYOUT.OUTPUT);
     for (;;) {
       kernel.setNeedComma(sink.pendingRows > 0 ? 1 : 0);
       const code = kernel.encode();
       const rows = kernel.rowCount();
       if (rows > 0) {
-        const rowEnds = new Uint32Array(buffer, this.#at(17), rows);
-        const lines = new Float64Array(buffer, this.#at(19), rows);
+        const rowEnds = new Uint32Array(buffer, this.#at(LAYOUT.ROW_ENDS), rows);
+        const lines = new Float64Array(buffer, this.#at(LAYOUT.LINES), rows);
         const size = kernel.outputLength();
         if (sink.pendingRows === 0) {
           yield { data: Buffer.from(buffer, outputAt, size), rowEnds, lines, rows, bytesRead };

@@ -28,6 +28,7 @@ const CELL: i32 = ENDS + 4 * MAX_WIDTH; // i32 per field: the current record's v
 const NULL_TOKENS: i32 = 196608; // i32 lengths[32], then 32 × 64 bytes
 const MAX_NULL_TOKENS: i32 = 32;
 const NULL_TOKEN_BYTES: i32 = 64;
+const NULL_TOKEN_TEXT: i32 = NULL_TOKENS + 4 * MAX_NULL_TOKENS; // the tokens' bytes, 64 each
 const NULL_FIRST_BYTES: i32 = NULL_TOKENS + 4096; // u8[256]: 1 where some token starts with it
 const ROW_ENDS: i32 = 262144; // u32 per encoded row: its end offset in OUTPUT
 const ROWS_CAP: i32 = 65536;
@@ -37,6 +38,7 @@ const INPUT_CAP: i32 = 8 << 20;
 const OUTPUT: i32 = INPUT + INPUT_CAP + 65536; // 64 KiB gap: SIMD loads may read past the input
 const OUTPUT_CAP: i32 = 8 << 20;
 
+/** Offsets and sizes of the regions above, by number; the driver's LAYOUT names the numbers. */
 export function layout(what: i32): i32 {
   switch (what) {
     case 0: return MAX_WIDTH;
@@ -159,7 +161,7 @@ export function configure(columns: i32, delimiterByte: i32, quoteByte: i32, maxR
     const n = load<i32>(NULL_TOKENS + 4 * t);
     if (n > maxNullBytes) maxNullBytes = n;
     if (n == 0) emptyIsNull = true;
-    else store<u8>(NULL_FIRST_BYTES + <i32>load<u8>(NULL_TOKENS + 128 + t * NULL_TOKEN_BYTES), 1);
+    else store<u8>(NULL_FIRST_BYTES + <i32>load<u8>(NULL_TOKEN_TEXT + t * NULL_TOKEN_BYTES), 1);
   }
   pos = 0;
   line = 1;
@@ -353,7 +355,7 @@ function nextRecord(): i32 {
 function matchesNullToken(s: i32, n: i32): bool {
   for (let t = 0; t < nullTokenCount; t++) {
     if (load<i32>(NULL_TOKENS + 4 * t) != n) continue;
-    const token = NULL_TOKENS + 128 + t * NULL_TOKEN_BYTES;
+    const token = NULL_TOKEN_TEXT + t * NULL_TOKEN_BYTES;
     let k = 0;
     while (k < n && load<u8>(token + k) == load<u8>(INPUT + s + k)) k++;
     if (k == n) return true;
