@@ -567,6 +567,21 @@ function isWireReady(type: u8, s: i32, e: i32): bool {
   return false;
 }
 
+/**
+ * Splits the next record that is not to be skipped (passing over those that are): RECORD, or
+ * what scan and encode return when there is none (DONE at the end of the input, EXIT).
+ */
+function nextWantedRecord(): i32 {
+  while (true) {
+    const status = nextRecord();
+    if (status == NEED_MORE) return DONE;
+    if (status == BAD) return EXIT;
+    if (skipRecords <= 0) return RECORD;
+    skipRecords -= 1;
+    commitRecord();
+  }
+}
+
 // ---- the scan pass ------------------------------------------------------------------------
 
 /**
@@ -575,14 +590,8 @@ function isWireReady(type: u8, s: i32, e: i32): bool {
  */
 export function scan(): i32 {
   while (true) {
-    const status = nextRecord();
-    if (status == NEED_MORE) return DONE;
-    if (status == BAD) return EXIT;
-    if (skipRecords > 0) {
-      skipRecords -= 1;
-      commitRecord();
-      continue;
-    }
+    const next = nextWantedRecord();
+    if (next != RECORD) return next;
     let needsJs = false;
     for (let c = 0; c < width; c++) {
       const s = load<i32>(STARTS + 4 * c);
@@ -829,14 +838,8 @@ function writeClock(o: i32, s: i32): i32 {
  */
 export function encode(): i32 {
   while (true) {
-    const status = nextRecord();
-    if (status == NEED_MORE) return DONE;
-    if (status == BAD) return EXIT;
-    if (skipRecords > 0) {
-      skipRecords -= 1;
-      commitRecord();
-      continue;
-    }
+    const next = nextWantedRecord();
+    if (next != RECORD) return next;
     // Worst case: every byte escaped as \u00XX, plus brackets, commas and nulls.
     const worst = 6 * (recordEnd - pos) + 8 * width + 4;
     if (rows == ROWS_CAP || outLength + worst > OUTPUT_CAP) {
