@@ -1,6 +1,7 @@
 // Results as the user reads them on stdout: a short human summary, or one JSON object. Pure.
 
 import type { ColumnSchema } from '../schema/types.js';
+import { groupThousands } from '../util/units.js';
 
 export interface LoadSummary {
   command: 'create' | 'append';
@@ -65,7 +66,7 @@ function truncate(text: string, max: number): string {
 }
 
 export function count(n: number, noun: string): string {
-  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`;
+  return `${groupThousands(n)} ${noun}${n === 1 ? '' : 's'}`;
 }
 
 export function humanBytes(n: number): string {

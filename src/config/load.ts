@@ -4,7 +4,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { cosmiconfig, defaultLoaders } from 'cosmiconfig';
 import type { CosmiconfigResult, Loader } from 'cosmiconfig';
 import { ConfigError } from '../errors.js';
 import type { FileConfig, ProfileConfig } from './validate.js';
@@ -53,13 +52,15 @@ export interface LoadedConfig {
  */
 export async function loadConfigFile(options: LoadConfigOptions): Promise<LoadedConfig> {
   if (options.disabled === true) return { file: {}, warnings: [] };
+  // Loaded here, not at the top: a run with --no-config does without it.
+  const { cosmiconfig, defaultLoaders } = await import('cosmiconfig');
   const explorer = cosmiconfig(MODULE_NAME, {
     searchPlaces: [...SEARCH_PLACES],
     // cosmiconfig 9 only looks in the start folder unless told to walk up.
     searchStrategy: 'global',
     stopDir: options.stopDir ?? os.homedir(),
     cache: false,
-    loaders: { default: yamlLoader() },
+    loaders: { default: yamlLoader(defaultLoaders) },
   });
 
   let result: CosmiconfigResult;
@@ -103,7 +104,7 @@ export async function loadConfigFile(options: LoadConfigOptions): Promise<Loaded
   return { file: absolutePaths(checked.config, path.dirname(filePath)), path: filePath, warnings: checked.warnings };
 }
 
-function yamlLoader(): Loader {
+function yamlLoader(defaultLoaders: Readonly<Record<string, Loader>>): Loader {
   const loader = defaultLoaders['.yaml'];
   if (loader === undefined) throw new Error('cosmiconfig has no YAML loader');
   return loader;

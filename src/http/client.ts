@@ -3,10 +3,10 @@
 
 import { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
-import { Agent, EnvHttpProxyAgent, request } from 'undici';
 import type { Dispatcher } from 'undici';
 import { InterruptedError, RemoteError } from '../errors.js';
 import { redactText } from './redact.js';
+import { Agent, EnvHttpProxyAgent, request } from './undici-parts.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -18,6 +18,7 @@ import { POWERBI_RATE_LIMITS, RatePacer, estimatePush, scaleLimits } from './pac
 import type { PostTicket, RateLimits, WaitReason } from './pacer.js';
 import type { ProgressSink } from './progress.js';
 import { sleep } from '../util/sleep.js';
+import { groupThousands } from '../util/units.js';
 
 /** What `publish` says on this target, where rows are visible as soon as they are posted. */
 export const POWERBI_PUBLISH_NOTE = 'Power BI push datasets need no publishing: posted rows are visible at once. Nothing to do.';
@@ -1075,7 +1076,7 @@ export function formatDuration(ms: number): string {
 }
 
 function fmt(n: number): string {
-  return n.toLocaleString('en-US');
+  return groupThousands(n);
 }
 
 function count(n: number, noun: string): string {

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, parseByteSize, parseDuration } from '../../src/util/units.js';
+import { formatBytes, formatDuration, groupThousands, parseByteSize, parseDuration } from '../../src/util/units.js';
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -150,6 +150,27 @@ describe('formatDuration', () => {
   it('prints what parseDuration reads back', () => {
     for (const ms of [850, 1500, 45_000, 90_000, 1_800_000, 3_661_000]) {
       expect(parseDuration(formatDuration(ms))).toBe(ms);
+    }
+  });
+});
+
+describe('groupThousands', () => {
+  it.each([
+    [0, '0'],
+    [7, '7'],
+    [999, '999'],
+    [1000, '1,000'],
+    [12_345, '12,345'],
+    [2_286_398, '2,286,398'],
+    [-1_234_567, '-1,234,567'],
+    [Number.MAX_SAFE_INTEGER, '9,007,199,254,740,991'],
+  ])('writes %d as %j', (n, expected) => {
+    expect(groupThousands(n)).toBe(expected);
+  });
+
+  it('writes what toLocaleString en-US writes, fractions included', () => {
+    for (const n of [1, 10, 100, 100_000, 1_000_000, 123_456_789, -5_000, 1234.5, 0.25]) {
+      expect(groupThousands(n)).toBe(n.toLocaleString('en-US'));
     }
   });
 });

@@ -8,6 +8,7 @@ import type { RawCell, WireType } from '../../schema/types.js';
 import { DEFAULT_NULL_TOKENS, createNullTokenTest, describeType, normalizeValue, quoteValue } from '../../schema/values.js';
 import { DECIMAL_MAX_INTEGER_DIGITS, MAX_EXACT_JSON_INTEGER, POWERBI_LIMITS, columnNameProblem, powerBiTypeOf, tableNameProblem } from './types.js';
 import type { PowerBiDataType } from './types.js';
+import { groupThousands } from '../../util/units.js';
 
 export interface CreateDatasetBody {
   name: string;
@@ -181,7 +182,7 @@ export function createPowerBiRowSerializer(
       case 'STRING':
         return (text) => {
           if (text.length > POWERBI_LIMITS.maxStringLength) {
-            limitProblem = `the value has ${text.length.toLocaleString('en-US')} characters, more than the ${POWERBI_LIMITS.maxStringLength.toLocaleString('en-US')} Power BI accepts`;
+            limitProblem = `the value has ${groupThousands(text.length)} characters, more than the ${groupThousands(POWERBI_LIMITS.maxStringLength)} Power BI accepts`;
             limitHint = 'shorten the value, or leave the column out of the file';
             return undefined;
           }
@@ -306,7 +307,7 @@ export class RowsBatcher {
       const file = this.#options.file;
       throw new InputError(
         'INPUT_RECORD_TOO_LARGE',
-        `row ${rowNumber} takes ${size.toLocaleString('en-US')} bytes of JSON, more than fits into one request of ${this.#options.maxBytes.toLocaleString('en-US')} bytes`,
+        `row ${rowNumber} takes ${groupThousands(size)} bytes of JSON, more than fits into one request of ${groupThousands(this.#options.maxBytes)} bytes`,
         { location: { ...(file === undefined ? {} : { file }), line } },
       );
     }
