@@ -24,7 +24,6 @@ const REJECT: i32 = ACCEPT + 4 * MAX_WIDTH; // i32 per column, CHECK columns
 const NULLS: i32 = REJECT + 4 * MAX_WIDTH; // u32 per column: null cells since the last call
 const STARTS: i32 = NULLS + 4 * MAX_WIDTH; // i32 per field of the current record
 const ENDS: i32 = STARTS + 4 * MAX_WIDTH; // i32 per field of the current record
-const CELL: i32 = ENDS + 4 * MAX_WIDTH; // i32 per field: the current record's verdicts
 const NULL_TOKENS: i32 = 196608; // i32 lengths[32], then 32 × 64 bytes
 const MAX_NULL_TOKENS: i32 = 32;
 const NULL_TOKEN_BYTES: i32 = 64;
@@ -37,6 +36,13 @@ const INPUT: i32 = 1048576;
 const INPUT_CAP: i32 = 8 << 20;
 const OUTPUT: i32 = INPUT + INPUT_CAP + 65536; // 64 KiB gap: SIMD loads may read past the input
 const OUTPUT_CAP: i32 = 8 << 20;
+// The scan's undo log: (address, old value) pairs of the current record's folds, so a record
+// that turns out to need JS or the slow splitter leaves the tables as they were. An address with
+// the top bit set is a byte. At most three entries per column (null count, or kinds, fast kinds
+// and the slow mark).
+const UNDO: i32 = OUTPUT + OUTPUT_CAP + 65536;
+const UNDO_CAP: i32 = 3 * MAX_WIDTH;
+const BYTE_ENTRY: i32 = 1 << 31;
 
 /** Offsets and sizes of the regions above, by number; the driver's LAYOUT names the numbers. */
 export function layout(what: i32): i32 {
@@ -368,14 +374,17 @@ function daysInMonth(year: i32, month: i32): i32 {
   return month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31;
 }
 
+/** YYYY-MM-DD at `s`, a real day; the shape is checked on 16 bytes at once. */
 function isDateAt(s: i32): bool {
-  if (byteAt(s + 4) != 45 || byteAt(s + 7) != 45) return false;
-  if (!(isDigit(byteAt(s)) && isDigit(byteAt(s + 1)) && isDigit(byteAt(s + 2)) && isDigit(byteAt(s + 3)))) return false;
-  if (!(isDigit(byteAt(s + 5)) && isDigit(byteAt(s + 6)) && isDigit(byteAt(s + 8)) && isDigit(byteAt(s + 9)))) return false;
+  const v = v128.load(INPUT + s);
+  const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10)));
+  const dashes = i8x16.bitmask(i8x16.eq(v, i8x16.splat(45)));
+  // Digits at 0-3, 5-6 and 8-9; dashes at 4 and 7.
+  if ((digits & 0x36f) != 0x36f || (dashes & 0x90) != 0x90) return false;
   const year = two(s) * 100 + two(s + 2);
   const month = two(s + 5);
   const day = two(s + 8);
-  return year != 0 && month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+  return year != 0 && month >= 1 && month <= 12 && day >= 1 && (day <= 28 || day <= daysInMonth(year, month));
 }
 
 function isTimeAt(s: i32): bool {
@@ -584,86 +593,216 @@ function nextWantedRecord(): i32 {
 
 // ---- the scan pass ------------------------------------------------------------------------
 
+let undoCount: i32 = 0;
+
+@inline function logged(address: i32, old: i32): void {
+  const entry = UNDO + 8 * undoCount;
+  store<i32>(entry, address);
+  store<i32>(entry + 4, old);
+  undoCount++;
+}
+
+@inline function setLogged(address: i32, value: i32): void {
+  logged(address, load<i32>(address));
+  store<i32>(address, value);
+}
+
+@inline function markSlow(c: i32): void {
+  if (load<u8>(SLOW + c) == 0) {
+    logged(BYTE_ENTRY | (SLOW + c), 0);
+    store<u8>(SLOW + c, 1);
+  }
+}
+
+/** Takes back the folds of the record being scanned. */
+function undoFolds(): void {
+  while (undoCount > 0) {
+    undoCount--;
+    const entry = UNDO + 8 * undoCount;
+    const address = load<i32>(entry);
+    if ((address & BYTE_ENTRY) != 0) store<u8>(address & ~BYTE_ENTRY, <u8>load<i32>(entry + 4));
+    else store<i32>(address, load<i32>(entry + 4));
+  }
+}
+
+/**
+ * What the scan makes of the cell [s, e) of column c: IS_NULL, NOTHING (a column not looked at),
+ * TEXT (a cell holding an escaped quote), a kind (plus NOT_WIRE_FORM), or ASK: the record goes
+ * to JS.
+ */
+@inline function scanVerdict(c: i32, s: i32, e: i32, flag: u8): i32 {
+  const mode = load<u8>(MODES + c);
+  if ((flag & FIELD_ESCAPED) != 0) {
+    // Text holding a quote: never a null token (the driver checks) nor any other kind. In a
+    // CHECK column, JS decides and words the error.
+    if (load<u8>(WANTS_EXAMPLE + c) != 0) return ASK;
+    if (mode == MODE_SKIP) return NOTHING;
+    return mode == MODE_INFER ? TEXT : ASK;
+  }
+  if (isNullCell(s, e)) return IS_NULL;
+  if (load<u8>(WANTS_EXAMPLE + c) != 0) return ASK;
+  if (mode == MODE_SKIP) return NOTHING;
+  const verdict = classify(s, e);
+  if (verdict == ASK) return ASK;
+  const kind = verdict & ~NOT_WIRE_FORM;
+  if (mode != MODE_INFER && ((kind & load<i32>(ACCEPT + 4 * c)) == 0 || (kind & load<i32>(REJECT + 4 * c)) != 0)) return ASK;
+  return verdict;
+}
+
+/** Folds a verdict other than ASK into the column tables, logged; true when KINDS grew. */
+@inline function foldVerdict(c: i32, verdict: i32, flag: u8): bool {
+  if (verdict == IS_NULL) {
+    setLogged(NULLS + 4 * c, load<i32>(NULLS + 4 * c) + 1);
+    return false;
+  }
+  if (verdict == NOTHING) {
+    if ((flag & FIELD_ESCAPED) != 0) markSlow(c);
+    return false;
+  }
+  if (verdict == TEXT) {
+    // An escaped cell: the string route in JS terms.
+    markSlow(c);
+    const before = load<i32>(KINDS + 4 * c);
+    if ((before | TEXT) == before) return false;
+    setLogged(KINDS + 4 * c, before | TEXT);
+    return true;
+  }
+  let kind = verdict;
+  if ((kind & NOT_WIRE_FORM) != 0) {
+    // As in JS, where such a cell takes the string route: counted as a slow cell.
+    markSlow(c);
+    kind &= ~NOT_WIRE_FORM;
+  }
+  const fast = load<i32>(FAST_KINDS + 4 * c);
+  if ((fast | kind) != fast) setLogged(FAST_KINDS + 4 * c, fast | kind);
+  if (load<u8>(MODES + c) != MODE_INFER) return false;
+  const before = load<i32>(KINDS + 4 * c);
+  if ((before | kind) == before) return false;
+  setLogged(KINDS + 4 * c, before | kind);
+  return true;
+}
+
+// What fastRecord did with the record at pos.
+const FAST_NONE: i32 = 0; // nothing: the slow path takes the record (folds undone, output untouched)
+const FAST_DONE: i32 = 1; // split and scanned or written; pos is past it
+const FAST_NEW_KINDS: i32 = 2; // FAST_DONE, and KINDS grew
+
+/**
+ * The common record, split and handled field by field in one go: the scan folds each cell,
+ * the upload pass writes it (`encoding`). Only a record of single-line fields wholly inside the
+ * input is taken, whose every cell the kernel decides; for anything else (empty lines, line
+ * breaks inside quotes, the input ending, a wrong field count, a cell for JS, a full output)
+ * it returns FAST_NONE having changed nothing, and nextRecord with the per-field loops of
+ * scan() and encode() decide, as for every record before. Splitting and acting at once saves
+ * storing each field's bounds and reading them back.
+ */
+@inline function fastRecord(encoding: bool): i32 {
+  const n = inputLength;
+  let i = pos;
+  if (skipRecords > 0 || i >= n) return FAST_NONE;
+  const first = byteAt(i);
+  if (first == LF || first == CR) return FAST_NONE;
+  const recordBegin = i;
+  const d = delimiter;
+  const q = quote;
+  const quotes = i8x16.splat(<i8>q);
+  const columns = width;
+  let o = outLength;
+  if (encoding) {
+    if (rows == ROWS_CAP) return FAST_NONE;
+    if (needComma) put(o++, 0x2c);
+    put(o++, 0x5b);
+  } else {
+    undoCount = 0;
+  }
+  let newKinds = false;
+  let at = i;
+  for (let c = 0; c < columns; c++) {
+    let s: i32;
+    let e: i32;
+    let flag: u8 = 0;
+    if (i < n && byteAt(i) == q) {
+      // A quoted field on one line: its closing quote, passing doubled ones.
+      let k = i + 1;
+      flag = FIELD_QUOTED;
+      for (;;) {
+        k = nextBreakOr(k, n, quotes);
+        if (k >= n || byteAt(k) != q) break;
+        if (k + 1 < n && byteAt(k + 1) == q) {
+          flag |= FIELD_ESCAPED;
+          k += 2;
+          continue;
+        }
+        break;
+      }
+      if (k >= n || byteAt(k) != q) break;
+      s = i + 1;
+      e = k;
+      at = k + 1;
+    } else {
+      s = i;
+      at = nextBreakOr(i, n, delimiterSplat);
+      e = at;
+    }
+    if (at >= n) break;
+    const b = byteAt(at);
+    if (c + 1 < columns ? b != d : b != LF && (b != CR || at + 1 >= n)) break;
+    if (encoding) {
+      if (c != 0) put(o++, 0x2c);
+      // Worst case: every byte escaped as \u00XX, plus quotes, the comma and the closing bracket.
+      if (o + 6 * (e - s) + 8 > OUTPUT_CAP) break;
+      o = writeCell(o, c, s, e, flag);
+      if (o < 0) break;
+    } else {
+      const verdict = scanVerdict(c, s, e, flag);
+      if (verdict == ASK) break;
+      if (foldVerdict(c, verdict, flag)) newKinds = true;
+    }
+    i = at + 1;
+    if (c + 1 == columns) {
+      if (at - recordBegin > maxRecordBytes) break;
+      recordLine = line;
+      line += 1;
+      pos = byteAt(at) == CR && byteAt(at + 1) == LF ? at + 2 : at + 1;
+      if (encoding) {
+        put(o++, 0x5d);
+        store<u32>(ROW_ENDS + 4 * rows, o);
+        store<f64>(LINES + 8 * rows, recordLine);
+        outLength = o;
+        needComma = true;
+      }
+      rows++;
+      return newKinds ? FAST_NEW_KINDS : FAST_DONE;
+    }
+  }
+  if (!encoding) undoFolds();
+  return FAST_NONE;
+}
+
 /**
  * Folds records into the column tables until the input runs out or a record needs JS. A record
  * is folded whole or not at all, so the counts always stop at a record boundary.
  */
 export function scan(): i32 {
   while (true) {
+    const fast = fastRecord(false);
+    if (fast == FAST_NEW_KINDS) return NEW_KINDS;
+    if (fast == FAST_DONE) continue;
     const next = nextWantedRecord();
     if (next != RECORD) return next;
-    let needsJs = false;
-    for (let c = 0; c < width; c++) {
-      const s = load<i32>(STARTS + 4 * c);
-      const e = load<i32>(ENDS + 4 * c);
-      const flag = load<u8>(FLAGS + c);
-      const mode = load<u8>(MODES + c);
-      let verdict: i32 = NOTHING;
-      if ((flag & FIELD_ESCAPED) != 0) {
-        // Text holding a quote: never a null token (the driver checks) nor any other kind.
-        if (load<u8>(WANTS_EXAMPLE + c) != 0) {
-          needsJs = true;
-          break;
-        }
-        verdict = mode == MODE_SKIP ? NOTHING : TEXT;
-        if (mode != MODE_INFER && mode != MODE_SKIP) {
-          needsJs = true; // CHECK: let JS decide and word the error
-          break;
-        }
-      } else if (isNullCell(s, e)) {
-        verdict = IS_NULL;
-      } else if (load<u8>(WANTS_EXAMPLE + c) != 0) {
-        needsJs = true;
-        break;
-      } else if (mode == MODE_SKIP) {
-        verdict = NOTHING;
-      } else {
-        verdict = classify(s, e);
-        if (verdict == ASK) {
-          needsJs = true;
-          break;
-        }
-        const kind = verdict & ~NOT_WIRE_FORM;
-        if (mode != MODE_INFER && ((kind & load<i32>(ACCEPT + 4 * c)) == 0 || (kind & load<i32>(REJECT + 4 * c)) != 0)) {
-          needsJs = true;
-          break;
-        }
-      }
-      store<i32>(CELL + 4 * c, verdict);
-    }
-    commitRecord();
-    if (needsJs) return JS_RECORD;
+    undoCount = 0;
     let newKinds = false;
     for (let c = 0; c < width; c++) {
-      let verdict = load<i32>(CELL + 4 * c);
-      if (verdict == IS_NULL) {
-        store<u32>(NULLS + 4 * c, load<u32>(NULLS + 4 * c) + 1);
-      } else if (verdict == TEXT) {
-        // An escaped cell: the string route in JS terms.
-        store<u8>(SLOW + c, 1);
-        const before = load<i32>(KINDS + 4 * c);
-        if ((before | TEXT) != before) {
-          store<i32>(KINDS + 4 * c, before | TEXT);
-          newKinds = true;
-        }
-      } else if (verdict > 0) {
-        if ((verdict & NOT_WIRE_FORM) != 0) {
-          // As in JS, where such a cell takes the string route: counted as a slow cell.
-          store<u8>(SLOW + c, 1);
-          verdict &= ~NOT_WIRE_FORM;
-        }
-        store<i32>(FAST_KINDS + 4 * c, load<i32>(FAST_KINDS + 4 * c) | verdict);
-        if (load<u8>(MODES + c) == MODE_INFER) {
-          const before = load<i32>(KINDS + 4 * c);
-          if ((before | verdict) != before) {
-            store<i32>(KINDS + 4 * c, before | verdict);
-            newKinds = true;
-          }
-        }
-      } else if ((load<u8>(FLAGS + c) & FIELD_ESCAPED) != 0) {
-        store<u8>(SLOW + c, 1);
+      const flag = load<u8>(FLAGS + c);
+      const verdict = scanVerdict(c, load<i32>(STARTS + 4 * c), load<i32>(ENDS + 4 * c), flag);
+      if (verdict == ASK) {
+        undoFolds();
+        commitRecord();
+        return JS_RECORD;
       }
+      if (foldVerdict(c, verdict, flag)) newKinds = true;
     }
+    commitRecord();
     rows++;
     if (newKinds) return NEW_KINDS;
   }
@@ -832,12 +971,37 @@ function writeClock(o: i32, s: i32): i32 {
 }
 
 /**
+ * Writes the cell [s, e) of column c as JSON at `o`; returns the output end, or -1 when JS must
+ * write the record (a cell not valid for its type as far as the kernel can tell, invalid UTF-8).
+ */
+@inline function writeCell(o: i32, c: i32, s: i32, e: i32, flag: u8): i32 {
+  const type = load<u8>(TYPES + c);
+  if ((flag & FIELD_ESCAPED) != 0) return type == TYPE_STRING ? writeJsonString(o, s, e, quote) : -1;
+  if (isNullCell(s, e)) {
+    store<u32>(OUTPUT + o, 0x6c6c756e); // "null", little-endian
+    return o + 4;
+  }
+  if (type == TYPE_STRING) return writeJsonString(o, s, e, -1);
+  if (load<u8>(WIRE_READY + c) != 0 || isWireReady(type, s, e)) {
+    const quoted = type >= TYPE_DATE;
+    if (quoted) put(o++, QUOTE_BYTE);
+    copyCell(o, s, e - s);
+    o += e - s;
+    if (quoted) put(o++, QUOTE_BYTE);
+    return o;
+  }
+  // Valid in another spelling: written in wire form, as normalizeValue writes it.
+  return writeNormalized(o, type, s, e);
+}
+
+/**
  * Writes records as JSON row arrays to OUTPUT (a comma before each but the batch's first),
  * noting each row's end and line, until the input runs out, the output is full, or a record
  * needs JS. A record is written whole or not at all.
  */
 export function encode(): i32 {
   while (true) {
+    if (fastRecord(true) != FAST_NONE) continue;
     const next = nextWantedRecord();
     if (next != RECORD) return next;
     // Worst case: every byte escaped as \u00XX, plus brackets, commas and nulls.
@@ -852,30 +1016,7 @@ export function encode(): i32 {
     let needsJs = false;
     for (let c = 0; c < width; c++) {
       if (c != 0) put(o++, 0x2c);
-      const s = load<i32>(STARTS + 4 * c);
-      const e = load<i32>(ENDS + 4 * c);
-      const flag = load<u8>(FLAGS + c);
-      const type = load<u8>(TYPES + c);
-      if ((flag & FIELD_ESCAPED) != 0) {
-        o = type == TYPE_STRING ? writeJsonString(o, s, e, quote) : -1;
-      } else if (isNullCell(s, e)) {
-        put(o, 0x6e);
-        put(o + 1, 0x75);
-        put(o + 2, 0x6c);
-        put(o + 3, 0x6c);
-        o += 4;
-      } else if (type == TYPE_STRING) {
-        o = writeJsonString(o, s, e, -1);
-      } else if (load<u8>(WIRE_READY + c) != 0 || isWireReady(type, s, e)) {
-        const quoted = type >= TYPE_DATE;
-        if (quoted) put(o++, QUOTE_BYTE);
-        copyCell(o, s, e - s);
-        o += e - s;
-        if (quoted) put(o++, QUOTE_BYTE);
-      } else {
-        // Valid in another spelling: written in wire form, as normalizeValue writes it.
-        o = writeNormalized(o, type, s, e);
-      }
+      o = writeCell(o, c, load<i32>(STARTS + 4 * c), load<i32>(ENDS + 4 * c), load<u8>(FLAGS + c));
       if (o < 0) {
         needsJs = true;
         break;
