@@ -38,10 +38,10 @@ const OUTPUT: i32 = INPUT + INPUT_CAP + 65536; // 64 KiB gap: SIMD loads may rea
 const OUTPUT_CAP: i32 = 8 << 20;
 // The scan's undo log: (address, old value) pairs of the current record's folds, so a record
 // that turns out to need JS or the slow splitter leaves the tables as they were. An address with
-// the top bit set is a byte. At most three entries per column (null count, or kinds, fast kinds
-// and the slow mark).
+// the top bit set is a byte. At most three entries per column (a null count, or the slow mark,
+// fast kinds and kinds): 96 KiB for MAX_WIDTH columns, ending below the 18 MiB where the build
+// (--memoryBase) puts the module's own data.
 const UNDO: i32 = OUTPUT + OUTPUT_CAP + 65536;
-const UNDO_CAP: i32 = 3 * MAX_WIDTH;
 const BYTE_ENTRY: i32 = 1 << 31;
 
 /** Offsets and sizes of the regions above, by number; the driver's LAYOUT names the numbers. */
