@@ -99,8 +99,11 @@ export function buildUploadSession(tables: readonly UploadTable[]): {
   };
 }
 
-// Raw bytes per base64 piece: a multiple of 3, so the pieces join into one valid base64 text.
-const BASE64_PIECE_BYTES = 48 * 1024;
+// Raw bytes per base64 piece: a multiple of 3, so the pieces join into one valid base64 text,
+// and 65,532 base64 characters. Node measures the exact UTF-8 length of a string it writes to a
+// socket only when the string is longer than 65,535 characters (a scan of every character);
+// shorter ones are written without it.
+const BASE64_PIECE_BYTES = 16_383 * 3;
 
 /**
  * `PUT .../uploadSessions/{id}`: `{"tableName","index","data"}` with the chunk's JSON text in
