@@ -687,15 +687,17 @@ function undoFolds(): void {
 const FAST_NONE: i32 = 0; // nothing: the slow path takes the record (folds undone, output untouched)
 const FAST_DONE: i32 = 1; // split and scanned or written; pos is past it
 const FAST_NEW_KINDS: i32 = 2; // FAST_DONE, and KINDS grew
+const FAST_JS: i32 = 3; // FAST_NONE, and the reason is a cell JS must see: the per-field loops would stop at it too
 
 /**
  * The common record, split and handled field by field in one go: the scan folds each cell,
  * the upload pass writes it (`encoding`). Only a record of single-line fields wholly inside the
  * input is taken, whose every cell the kernel decides; for anything else (empty lines, line
- * breaks inside quotes, the input ending, a wrong field count, a cell for JS, a full output)
- * it returns FAST_NONE having changed nothing, and nextRecord with the per-field loops of
- * scan() and encode() decide, as for every record before. Splitting and acting at once saves
- * storing each field's bounds and reading them back.
+ * breaks inside quotes, the input ending, a wrong field count, a full output) it returns
+ * FAST_NONE having changed nothing, and nextRecord with the per-field loops of scan() and
+ * encode() decide, as for every record before; for a cell JS must see, FAST_JS, and the record
+ * only needs splitting for JS. Splitting and acting at once saves storing each field's bounds
+ * and reading them back.
  */
 @inline function fastRecord(encoding: bool): i32 {
   const n = inputLength;
@@ -717,6 +719,7 @@ const FAST_NEW_KINDS: i32 = 2; // FAST_DONE, and KINDS grew
     undoCount = 0;
   }
   let newKinds = false;
+  let outcome = FAST_NONE;
   let at = i;
   for (let c = 0; c < columns; c++) {
     let s: i32;
@@ -753,10 +756,16 @@ const FAST_NEW_KINDS: i32 = 2; // FAST_DONE, and KINDS grew
       // Worst case: every byte escaped as \u00XX, plus quotes, the comma and the closing bracket.
       if (o + 6 * (e - s) + 8 > OUTPUT_CAP) break;
       o = writeCell(o, c, s, e, flag);
-      if (o < 0) break;
+      if (o < 0) {
+        outcome = FAST_JS;
+        break;
+      }
     } else {
       const verdict = scanVerdict(c, s, e, flag);
-      if (verdict == ASK) break;
+      if (verdict == ASK) {
+        outcome = FAST_JS;
+        break;
+      }
       if (foldVerdict(c, verdict, flag)) newKinds = true;
     }
     i = at + 1;
@@ -777,7 +786,7 @@ const FAST_NEW_KINDS: i32 = 2; // FAST_DONE, and KINDS grew
     }
   }
   if (!encoding) undoFolds();
-  return FAST_NONE;
+  return outcome;
 }
 
 /**
@@ -791,6 +800,8 @@ export function scan(): i32 {
     if (fast == FAST_DONE) continue;
     const next = nextWantedRecord();
     if (next != RECORD) return next;
+    commitRecord();
+    if (fast == FAST_JS) return JS_RECORD;
     undoCount = 0;
     let newKinds = false;
     for (let c = 0; c < width; c++) {
@@ -798,12 +809,10 @@ export function scan(): i32 {
       const verdict = scanVerdict(c, load<i32>(STARTS + 4 * c), load<i32>(ENDS + 4 * c), flag);
       if (verdict == ASK) {
         undoFolds();
-        commitRecord();
         return JS_RECORD;
       }
       if (foldVerdict(c, verdict, flag)) newKinds = true;
     }
-    commitRecord();
     rows++;
     if (newKinds) return NEW_KINDS;
   }
@@ -1002,7 +1011,8 @@ function writeClock(o: i32, s: i32): i32 {
  */
 export function encode(): i32 {
   while (true) {
-    if (fastRecord(true) != FAST_NONE) continue;
+    const fast = fastRecord(true);
+    if (fast == FAST_DONE) continue;
     const next = nextWantedRecord();
     if (next != RECORD) return next;
     // Worst case: every byte escaped as \u00XX, plus brackets, commas and nulls.
@@ -1010,6 +1020,10 @@ export function encode(): i32 {
     if (rows == ROWS_CAP || outLength + worst > OUTPUT_CAP) {
       if (rows == 0) return EXIT; // one record larger than the whole output
       return OUTPUT_FULL;
+    }
+    if (fast == FAST_JS) {
+      commitRecord();
+      return JS_RECORD;
     }
     let o = outLength;
     if (needComma) put(o++, 0x2c);
