@@ -11,6 +11,8 @@ import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { parquetMetadataAsync, parquetScan, parquetSchema } from 'hyparquet';
 import type { AsyncBuffer, Compressors, DecodedArray, FileMetaData, ParquetParsers } from 'hyparquet';
 import { compressors as bundledCompressors } from 'hyparquet-compressors';
+import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
+import type { ColumnDecoder } from 'hyparquet/src/types.js';
 
 import { createRowSerializer } from '../chunker/serialize.js';
 import { InputError, InternalError, UsageError, isMstrPushError } from '../errors.js';
@@ -18,6 +20,7 @@ import type { RawCell, WireType } from '../schema/types.js';
 import { fileError, messageOf, openInputFile, removeSpool } from './input-file.js';
 import { ColumnCells, RowJoiner, WireValueError, canFailCheck, createValueCheck, createValueEncoder, objectValues } from './parquet-encode.js';
 import type { ValueCheck, ValueEncoder } from './parquet-encode.js';
+import { readFlatColumnRows } from './parquet-pages.js';
 import { planParquetColumns } from './parquet-schema.js';
 import type { ParquetColumnPlan, RefusedParquetColumn } from './parquet-schema.js';
 import { ParquetValueError, createCellConverter } from './parquet-values.js';
@@ -277,6 +280,7 @@ class ParquetSource implements ParquetTableSource {
   readonly rowCount: number;
   readonly fileColumns: readonly string[];
   private readonly init: ParquetSourceInit;
+  private readonly decoders = new Map<string, Omit<ColumnDecoder, 'type' | 'codec'>>();
   private spoolDir: string | undefined;
   /** Per column: whether a whole pass already told about its NaN and infinite values. */
   private readonly warned: boolean[];
@@ -347,6 +351,8 @@ class ParquetSource implements ParquetTableSource {
     const target = this.init.options.encodeBatchBytes ?? DEFAULT_ENCODE_BATCH_BYTES;
     const joiner = new RowJoiner(Math.min(target, 1 << 20) + 4096);
     const cells = columns.map(() => new ColumnCells());
+    // One array for every column's decoded rows in turn: each is written to cells before the next is read.
+    const scratch: unknown[] = [];
     const handle = await openFile(this.init.filePath, this.displayName);
     try {
       let bytesBefore = 0;
@@ -359,7 +365,7 @@ class ParquetSource implements ParquetTableSource {
         let from = Math.max(0, skipRows - span.start);
         while (from < span.rows) {
           const end = Math.min(span.rows, from - (from % windowRows) + windowRows);
-          const { stop, failure } = await this.encodeWindow(handle, span, from, end, encoders, cells, signal);
+          const { stop, failure } = await this.encodeWindow(handle, span, from, end, encoders, cells, scratch, signal);
           // Rows before a failing value still go out in the batches they complete, as they would row by row.
           let cell = 0;
           while (cell < stop - from) {
@@ -369,7 +375,7 @@ class ParquetSource implements ParquetTableSource {
               yield joiner.take(progress(from + cell));
             }
           }
-          if (failure !== undefined) throw await this.encodeError(failure, handle, span, { types, nullTokens: options.nullTokens });
+          if (failure !== undefined) throw await this.encodeError(failure, handle, span, scratch, { types, nullTokens: options.nullTokens });
           from = end;
         }
         if (joiner.rows > 0) {
@@ -396,13 +402,14 @@ class ParquetSource implements ParquetTableSource {
     end: number,
     encoders: readonly ValueEncoder[],
     cells: readonly ColumnCells[],
+    scratch: unknown[],
     signal: AbortSignal | undefined,
   ): Promise<{ stop: number; failure: CellFailure | undefined }> {
     let stop = end;
     let failure: CellFailure | undefined;
     for (let c = 0; c < encoders.length; c++) {
       signal?.throwIfAborted();
-      let values: DecodedArray | undefined = await this.readColumnRows(handle, span, this.columns[c]!, from, end);
+      let values: DecodedArray | undefined = await this.readColumnRows(handle, span, this.columns[c]!, from, end, scratch);
       const column = cells[c]!;
       // Cells at or after an earlier column's failure cannot fail first, so they are not written.
       if (column.encode(encoders[c]!, values, stop - from) < stop - from) {
@@ -433,6 +440,8 @@ class ParquetSource implements ParquetTableSource {
     const nonFinite = new Array<number>(columns.length).fill(0);
     const checks = indexes.map((i) => createValueCheck(columns[i]!.read, types[i]!, columns[i]!.wireType, () => nonFinite[i]!++));
     const batchRows = this.batchRows;
+    // One array for every column's decoded rows in turn: each is checked before the next is read.
+    const scratch: unknown[] = [];
     const handle = await openFile(this.init.filePath, this.displayName);
     try {
       let bytesBefore = 0;
@@ -444,7 +453,7 @@ class ParquetSource implements ParquetTableSource {
         const windowRows = this.windowRows(span, names);
         for (let from = 0; from < span.rows; from += windowRows) {
           const end = Math.min(from + windowRows, span.rows);
-          const found = await this.checkWindow(handle, span, from, end, checks, indexes, names, signal);
+          const found = await this.checkWindow(handle, span, from, end, checks, indexes, names, scratch, signal);
           // Windows are whole batches of batches(): the progress is told batch by batch up to the first bad one.
           const clean = found === undefined ? end : from + found.batch * batchRows;
           for (let to = from; to < clean; ) {
@@ -481,6 +490,7 @@ class ParquetSource implements ParquetTableSource {
     checks: readonly ValueCheck[],
     indexes: readonly number[],
     names: readonly string[],
+    scratch: unknown[],
     signal: AbortSignal | undefined,
   ): Promise<{ batch: number; failure: unknown; invalid: InvalidValue | undefined } | undefined> {
     const batchRows = this.batchRows;
@@ -488,7 +498,7 @@ class ParquetSource implements ParquetTableSource {
     const found: Array<ColumnCheck | undefined> = [];
     for (let k = 0; k < checks.length; k++) {
       signal?.throwIfAborted();
-      let values: DecodedArray | undefined = await this.readColumnRows(handle, span, names[k]!, from, end);
+      let values: DecodedArray | undefined = await this.readColumnRows(handle, span, names[k]!, from, end, scratch);
       // Values (bytes) already found to fit, when they are objects that repeat; see ColumnCells.
       const fitting = objectValues(values, values.length) ? new Set<unknown>() : undefined;
       // Batches after one that already failed in an earlier column need no look.
@@ -560,27 +570,17 @@ class ParquetSource implements ParquetTableSource {
     }
   }
 
-  /**
-   * Rows [from, end) of one column of a row group. The scan is made for this one read: the
-   * library keeps the last array it decoded per column for as long as the scan lives.
-   */
-  private async readColumnRows(handle: FileHandle, span: RowGroupSpan, column: string, from: number, end: number): Promise<DecodedArray> {
+  /** Rows [from, end) of one column of a row group, read from its column chunk page by page (parquet-pages.ts). */
+  private async readColumnRows(handle: FileHandle, span: RowGroupSpan, column: string, from: number, end: number, scratch: unknown[]): Promise<DecodedArray> {
     let values: DecodedArray;
     try {
-      const metadata = this.init.metadata;
-      // The scan sees only this row group, so its rows count from the group's first.
-      const group: FileMetaData = { ...metadata, row_groups: [metadata.row_groups[span.index]!], num_rows: BigInt(span.rows) };
-      const scan = await parquetScan({
-        file: fileBuffer(handle, this.totalBytes),
-        metadata: group,
-        columns: [column],
-        compressors: COMPRESSORS,
-        parsers: RAW_PARSERS,
-        utf8: false,
-        geoparquet: false,
-        useOffsetIndex: false,
-      });
-      values = await scan.readColumn({ column, rowStart: from, rowEnd: end });
+      const meta = this.init.metadata.row_groups[span.index]!.columns.find((chunk) => chunk.meta_data?.path_in_schema[0] === column);
+      if (meta?.file_path) throw new Error('parquet file_path not supported');
+      if (meta?.meta_data === undefined) throw new Error('parquet column metadata is undefined');
+      const chunkMeta = meta.meta_data;
+      const start = Number(chunkMeta.dictionary_page_offset || chunkMeta.data_page_offset);
+      const bytes = await fileBuffer(handle, this.totalBytes).slice(start, start + Number(chunkMeta.total_compressed_size));
+      values = readFlatColumnRows(bytes, { ...this.decoderBase(column), ...chunkMeta }, from, end, scratch);
     } catch (err) {
       throw damaged(err, this.displayName, `column ${JSON.stringify(column)} in row group ${span.index + 1}`);
     }
@@ -589,6 +589,19 @@ class ParquetSource implements ParquetTableSource {
       throw this.shortColumn(column, from + values.length, span);
     }
     return values;
+  }
+
+  /** What the page functions need to know of a column besides its chunk's metadata, as the library's row group reader gives them. */
+  private decoderBase(column: string): Omit<ColumnDecoder, 'type' | 'codec'> {
+    let base = this.decoders.get(column);
+    if (base === undefined) {
+      const schemaPath = getTreePath(parquetSchema(this.init.metadata), [column]);
+      // The loaded columns are flat (parquet-schema.ts refuses the others); the page reader reads only those.
+      if (!isFlatColumn(schemaPath)) throw new InternalError(`column ${JSON.stringify(column)} is not flat`);
+      base = { pathInSchema: [column], element: schemaPath[schemaPath.length - 1]!.element, schemaPath, parsers: RAW_PARSERS, compressors: COMPRESSORS, utf8: false };
+      this.decoders.set(column, base);
+    }
+    return base;
   }
 
   /** Rows of `span` to decode at once for `columns`: whole batches, fewer for wide columns. */
@@ -654,7 +667,7 @@ class ParquetSource implements ParquetTableSource {
    * refuses; and the serializer words its own refusal. The rest of the batch is decoded again
    * for that look, a column at a time: only a failing load pays for it.
    */
-  private async encodeError(failure: CellFailure, handle: FileHandle, span: RowGroupSpan, context: { types: readonly WireType[]; nullTokens: readonly string[] }): Promise<unknown> {
+  private async encodeError(failure: CellFailure, handle: FileHandle, span: RowGroupSpan, scratch: unknown[], context: { types: readonly WireType[]; nullTokens: readonly string[] }): Promise<unknown> {
     const { row: r, column: c, error: err } = failure;
     if (err instanceof ParquetValueError) return this.valueError(err, c, span.start + r + 1);
     if (!(err instanceof WireValueError)) return err;
@@ -666,7 +679,7 @@ class ParquetSource implements ParquetTableSource {
       const first = k > c ? r : r + 1;
       const end = later === undefined ? batchEnd : later.row;
       if (first >= end) continue;
-      const values = await this.readColumnRows(handle, span, this.columns[k]!, first, end);
+      const values = await this.readColumnRows(handle, span, this.columns[k]!, first, end, scratch);
       const convert = createCellConverter(this.init.columns[k]!.read);
       for (let i = 0; i < values.length; i++) {
         const value: unknown = values[i];
