@@ -20,7 +20,7 @@ import type { RawCell, WireType } from '../schema/types.js';
 import { fileError, messageOf, openInputFile, removeSpool } from './input-file.js';
 import { ColumnCells, RowJoiner, WireValueError, canFailCheck, createValueCheck, createValueEncoder, objectValues } from './parquet-encode.js';
 import type { ValueCheck, ValueEncoder } from './parquet-encode.js';
-import { readFlatColumnRows } from './parquet-pages.js';
+import { PageScratch, readFlatColumnRows } from './parquet-pages.js';
 import { planParquetColumns } from './parquet-schema.js';
 import type { ParquetColumnPlan, RefusedParquetColumn } from './parquet-schema.js';
 import { ParquetValueError, createCellConverter } from './parquet-values.js';
@@ -41,11 +41,11 @@ export interface ParquetSourceOptions {
   stdin?: NodeJS.ReadableStream | undefined;
   /** Rows per batch; default 4096. */
   batchRows?: number | undefined;
-  /** JSON bytes after which an encoded batch ends (the row that crosses it is the last); default 16 MiB. */
+  /** JSON bytes after which an encoded batch ends (the row that crosses it is the last); default 4 MiB. */
   encodeBatchBytes?: number | undefined;
   /**
    * Most rows of a row group the upload and check passes decode at once, rounded down to whole
-   * batches of `batchRows`; default 524,288, fewer where the row group's columns are wide.
+   * batches of `batchRows`; default 131,072, fewer where the row group's columns are wide.
    */
   windowRows?: number | undefined;
   /** Told about values read as NULL because no wire type holds them (NaN, ±Infinity): once per column, after the first whole pass that read it. */
@@ -68,11 +68,15 @@ export interface ParquetTableSource extends TableSource {
 }
 
 const DEFAULT_BATCH_ROWS = 4096;
-const DEFAULT_ENCODE_BATCH_BYTES = 16 * 1024 * 1024;
-// A window of rows is decoded column by column. Pages never straddle row groups, so a window as
-// large as common row groups (up to 2^19 rows) decodes each page once; larger groups are split,
-// which costs a re-read of the compressed chunk and a page decoded twice at each split.
-const DEFAULT_WINDOW_ROWS = 1 << 19;
+// A batch is copied into its chunk at once, so its buffer only adds to the memory of a push.
+const DEFAULT_ENCODE_BATCH_BYTES = 4 * 1024 * 1024;
+// A window of rows is decoded column by column, and the JSON cells of all its columns are held
+// until they are joined into rows: about 100 bytes a row for ten columns. A window inside a row
+// group re-reads the compressed chunk and decodes again the page it starts in. With pages of
+// the usual 1 MB that is little; where a writer puts a whole row group in one page per column,
+// 131,072 rows keep the cells near 13 MB, and decoding such a page four times costs little
+// next to encoding its values.
+const DEFAULT_WINDOW_ROWS = 1 << 17;
 // Stored (uncompressed) column bytes per window, so wide values get fewer rows at once.
 const WINDOW_BYTES = 64 * 1024 * 1024;
 
@@ -352,7 +356,7 @@ class ParquetSource implements ParquetTableSource {
     const joiner = new RowJoiner(Math.min(target, 1 << 20) + 4096);
     const cells = columns.map(() => new ColumnCells());
     // One array for every column's decoded rows in turn: each is written to cells before the next is read.
-    const scratch: unknown[] = [];
+    const scratch = new PageScratch();
     const handle = await openFile(this.init.filePath, this.displayName);
     try {
       let bytesBefore = 0;
@@ -402,7 +406,7 @@ class ParquetSource implements ParquetTableSource {
     end: number,
     encoders: readonly ValueEncoder[],
     cells: readonly ColumnCells[],
-    scratch: unknown[],
+    scratch: PageScratch,
     signal: AbortSignal | undefined,
   ): Promise<{ stop: number; failure: CellFailure | undefined }> {
     let stop = end;
@@ -441,7 +445,7 @@ class ParquetSource implements ParquetTableSource {
     const checks = indexes.map((i) => createValueCheck(columns[i]!.read, types[i]!, columns[i]!.wireType, () => nonFinite[i]!++));
     const batchRows = this.batchRows;
     // One array for every column's decoded rows in turn: each is checked before the next is read.
-    const scratch: unknown[] = [];
+    const scratch = new PageScratch();
     const handle = await openFile(this.init.filePath, this.displayName);
     try {
       let bytesBefore = 0;
@@ -490,7 +494,7 @@ class ParquetSource implements ParquetTableSource {
     checks: readonly ValueCheck[],
     indexes: readonly number[],
     names: readonly string[],
-    scratch: unknown[],
+    scratch: PageScratch,
     signal: AbortSignal | undefined,
   ): Promise<{ batch: number; failure: unknown; invalid: InvalidValue | undefined } | undefined> {
     const batchRows = this.batchRows;
@@ -571,7 +575,7 @@ class ParquetSource implements ParquetTableSource {
   }
 
   /** Rows [from, end) of one column of a row group, read from its column chunk page by page (parquet-pages.ts). */
-  private async readColumnRows(handle: FileHandle, span: RowGroupSpan, column: string, from: number, end: number, scratch: unknown[]): Promise<DecodedArray> {
+  private async readColumnRows(handle: FileHandle, span: RowGroupSpan, column: string, from: number, end: number, scratch: PageScratch): Promise<DecodedArray> {
     let values: DecodedArray;
     try {
       const meta = this.init.metadata.row_groups[span.index]!.columns.find((chunk) => chunk.meta_data?.path_in_schema[0] === column);
@@ -579,7 +583,7 @@ class ParquetSource implements ParquetTableSource {
       if (meta?.meta_data === undefined) throw new Error('parquet column metadata is undefined');
       const chunkMeta = meta.meta_data;
       const start = Number(chunkMeta.dictionary_page_offset || chunkMeta.data_page_offset);
-      const bytes = await fileBuffer(handle, this.totalBytes).slice(start, start + Number(chunkMeta.total_compressed_size));
+      const bytes = await readRange(handle, start, Math.min(start + Number(chunkMeta.total_compressed_size), this.totalBytes), scratch);
       values = readFlatColumnRows(bytes, { ...this.decoderBase(column), ...chunkMeta }, from, end, scratch);
     } catch (err) {
       throw damaged(err, this.displayName, `column ${JSON.stringify(column)} in row group ${span.index + 1}`);
@@ -667,7 +671,7 @@ class ParquetSource implements ParquetTableSource {
    * refuses; and the serializer words its own refusal. The rest of the batch is decoded again
    * for that look, a column at a time: only a failing load pays for it.
    */
-  private async encodeError(failure: CellFailure, handle: FileHandle, span: RowGroupSpan, scratch: unknown[], context: { types: readonly WireType[]; nullTokens: readonly string[] }): Promise<unknown> {
+  private async encodeError(failure: CellFailure, handle: FileHandle, span: RowGroupSpan, scratch: PageScratch, context: { types: readonly WireType[]; nullTokens: readonly string[] }): Promise<unknown> {
     const { row: r, column: c, error: err } = failure;
     if (err instanceof ParquetValueError) return this.valueError(err, c, span.start + r + 1);
     if (!(err instanceof WireValueError)) return err;
@@ -798,6 +802,18 @@ function fileBuffer(handle: FileHandle, size: number): AsyncBuffer {
       return buffer;
     },
   };
+}
+
+/** Bytes [start, stop) of the file, in the scratch's reused buffer: good until its next read. */
+async function readRange(handle: FileHandle, start: number, stop: number, scratch: PageScratch): Promise<Uint8Array> {
+  const bytes = scratch.bytesFor(Math.max(0, stop - start));
+  let done = 0;
+  while (done < bytes.length) {
+    const { bytesRead } = await handle.read(bytes, done, bytes.length - done, start + done);
+    if (bytesRead === 0) throw new Error(`the file ends at byte ${start + done}, before byte ${stop}`);
+    done += bytesRead;
+  }
+  return bytes;
 }
 
 async function openFile(filePath: string, displayName: string): Promise<FileHandle> {

@@ -10,7 +10,7 @@ import type { AsyncBuffer, FileMetaData, ParquetParsers } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
 import type { ColumnDecoder, DecodedArray } from 'hyparquet/src/types.js';
-import { readFlatColumnRows } from '../../src/sources/parquet-pages.js';
+import { PageScratch, readFlatColumnRows } from '../../src/sources/parquet-pages.js';
 import { corpusDataDir } from '../helpers/parquet-corpus.js';
 import { generateTypeMatrix, writeParquetFile } from '../helpers/parquet-files.js';
 
@@ -39,7 +39,7 @@ function columnsOf(file: string): { label: string; rows: number; library: (from:
   const bytes = new Uint8Array(readFileSync(file));
   const metadata: FileMetaData = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
   const tree = parquetSchema(metadata);
-  const scratch: unknown[] = [];
+  const scratch = new PageScratch();
   const out = [];
   for (const [g, group] of metadata.row_groups.entries()) {
     const rows = Number(group.num_rows);
@@ -51,7 +51,7 @@ function columnsOf(file: string): { label: string; rows: number; library: (from:
       const column = meta.path_in_schema[0]!;
       const decoder: ColumnDecoder = { pathInSchema: [column], element: schemaPath.at(-1)!.element, schemaPath, parsers: RAW, compressors, utf8: false, ...meta };
       const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
-      const chunkBytes = bytes.slice(start, start + Number(meta.total_compressed_size)).buffer;
+      const chunkBytes = bytes.slice(start, start + Number(meta.total_compressed_size));
       out.push({
         label: `${path.basename(file)} group ${g + 1} column ${column}`,
         rows,
