@@ -85,14 +85,14 @@ export function readFlatColumnRows(chunk: Uint8Array, decoder: ColumnDecoder, fr
     // without levels is all values.
     const pageRows = levels?.length ?? dataPage.length;
     if (pageRows === 0) continue;
-    const indexes = dictionary !== undefined && encoding.endsWith('_DICTIONARY') ? dataPage : undefined;
-    const values = indexes === undefined && !keepsStoredValues(decoder) ? convert(dataPage, decoder) : dataPage;
     const first = Math.max(from, rows);
     const last = Math.min(end, rows + pageRows);
     if (first >= last) {
       rows += pageRows;
       continue;
     }
+    const indexes = dictionary !== undefined && encoding.endsWith('_DICTIONARY') ? dataPage : undefined;
+    const values = indexes === undefined && !keepsStoredValues(decoder) ? convert(dataPage, decoder) : dataPage;
     if (out === undefined && first === from && last === end && levels === undefined && indexes === undefined) {
       // One page holds every row asked for, as they are: a view, or the page's own array.
       if (last - first === pageRows) return values;

@@ -91,7 +91,7 @@ interface RowGroupSpan {
 
 // Timestamps, dates and byte arrays stay in their stored form: the library's defaults go through
 // Date (milliseconds, a limited range) and a lenient UTF-8 decoder. parquet-values.ts converts them.
-const RAW_PARSERS: ParquetParsers = {
+export const RAW_PARSERS: ParquetParsers = {
   timestampFromMilliseconds: (value) => value,
   timestampFromMicroseconds: (value) => value,
   timestampFromNanoseconds: (value) => value,
@@ -112,7 +112,7 @@ function sizedOutput(codec: string, output: Uint8Array, expected: number): Uint8
 
 // Node's zlib is native and faster for GZIP and BROTLI, and maxOutputLength stops a page that
 // claims a small size from inflating without bound. An empty page needs no decompressor at all.
-const COMPRESSORS: Compressors = {
+export const COMPRESSORS: Compressors = {
   ...bundledCompressors,
   GZIP: (input, length) =>
     length === 0 ? new Uint8Array(0) : sizedOutput('GZIP', gunzipSync(input, { maxOutputLength: Math.max(length, 1) }), length),
@@ -355,7 +355,7 @@ class ParquetSource implements ParquetTableSource {
     const target = this.init.options.encodeBatchBytes ?? DEFAULT_ENCODE_BATCH_BYTES;
     const joiner = new RowJoiner(Math.min(target, 1 << 20) + 4096);
     const cells = columns.map(() => new ColumnCells());
-    // One array for every column's decoded rows in turn: each is written to cells before the next is read.
+    // The read buffers of every column in turn: each column is written to cells before the next is read.
     const scratch = new PageScratch();
     const handle = await openFile(this.init.filePath, this.displayName);
     try {
@@ -444,7 +444,7 @@ class ParquetSource implements ParquetTableSource {
     const nonFinite = new Array<number>(columns.length).fill(0);
     const checks = indexes.map((i) => createValueCheck(columns[i]!.read, types[i]!, columns[i]!.wireType, () => nonFinite[i]!++));
     const batchRows = this.batchRows;
-    // One array for every column's decoded rows in turn: each is checked before the next is read.
+    // The read buffers of every column in turn: each column is checked before the next is read.
     const scratch = new PageScratch();
     const handle = await openFile(this.init.filePath, this.displayName);
     try {

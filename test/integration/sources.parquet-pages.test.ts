@@ -6,29 +6,17 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parquetMetadata, parquetScan, parquetSchema } from 'hyparquet';
-import type { AsyncBuffer, FileMetaData, ParquetParsers } from 'hyparquet';
-import { compressors } from 'hyparquet-compressors';
+import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
 import type { ColumnDecoder, DecodedArray } from 'hyparquet/src/types.js';
 import { PageScratch, readFlatColumnRows } from '../../src/sources/parquet-pages.js';
+// What parquet.ts reads with: stored forms kept, Node's zlib for GZIP and BROTLI.
+import { COMPRESSORS as compressors, RAW_PARSERS as RAW } from '../../src/sources/parquet.js';
 import { corpusDataDir } from '../helpers/parquet-corpus.js';
 import { generateTypeMatrix, writeParquetFile } from '../helpers/parquet-files.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'mstrpush-parquet-pages-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-// As parquet.ts reads: stored forms kept, no UTF-8 decoding.
-const RAW: ParquetParsers = {
-  timestampFromMilliseconds: (v) => v,
-  timestampFromMicroseconds: (v) => v,
-  timestampFromNanoseconds: (v) => v,
-  dateFromDays: (v) => v,
-  stringFromBytes: (v) => v,
-  jsonFromBytes: (v) => v,
-  geometryFromBytes: (v) => v,
-  geographyFromBytes: (v) => v,
-  uuidFromBytes: (v) => v,
-};
 
 function bufferOf(bytes: Uint8Array): AsyncBuffer {
   return { byteLength: bytes.length, slice: (start, end) => bytes.slice(start, end).buffer };
