@@ -114,8 +114,8 @@ export class ChunkBuilder {
 
   // Bytes written to #data so far: the opening bracket and the rows copied in.
   #filled = 0;
-  // A confirmed chunk's buffer, for the next chunk to reuse.
-  #spare: Buffer | undefined;
+  // A confirmed chunk's memory, for the next chunk to reuse.
+  #spare: ArrayBuffer | undefined;
 
   /**
    * Takes back a chunk the server has confirmed, so its memory holds the next chunk: a run keeps
@@ -124,8 +124,15 @@ export class ChunkBuilder {
    */
   recycle(chunk: Chunk): void {
     const { buffer, byteOffset } = chunk.data;
-    // Only buffers made here (unpooled, exactly the chunk size) may be written over.
-    if (this.#spare === undefined && byteOffset === 0 && buffer.byteLength === this.maxBytes) this.#spare = Buffer.from(buffer, 0, this.maxBytes);
+    // Only buffers made here (at offset 0, resizable up to the chunk size) may be written over.
+    if (this.#spare !== undefined || byteOffset !== 0 || !(buffer instanceof ArrayBuffer) || !buffer.resizable || buffer.maxByteLength !== this.maxBytes) return;
+    // A chunk being filled means the reading is the slower side: this memory would sit idle, all
+    // of its pages resident, until that chunk is done. Shrinking a resizable ArrayBuffer gives
+    // the pages back to the system, and they come back zeroed as the next chunk writes them, so a
+    // slow reader holds one full chunk and a filling one, not two full ones. When no chunk is
+    // being filled, a completed one waits for the network and this memory is needed at once.
+    if (this.#data !== undefined) buffer.resize(0);
+    this.#spare = buffer;
   }
 
   // Copies data[from, to) to the end of the pending chunk, after a comma if rows precede it.
@@ -134,7 +141,9 @@ export class ChunkBuilder {
     if (this.#data === undefined) {
       // The whole chunk size at once: pages count toward memory only once written, and a chunk
       // that never has to move is never held twice during a copy.
-      this.#data = this.#spare ?? Buffer.allocUnsafeSlow(this.maxBytes);
+      const memory = this.#spare ?? new ArrayBuffer(this.maxBytes, { maxByteLength: this.maxBytes });
+      if (memory.byteLength !== this.maxBytes) memory.resize(this.maxBytes);
+      this.#data = Buffer.from(memory, 0, this.maxBytes);
       this.#spare = undefined;
       this.#data[0] = 0x5b;
       this.#filled = 1;

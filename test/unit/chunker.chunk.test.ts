@@ -229,3 +229,60 @@ describe('ChunkBuilder.addRows', () => {
     );
   });
 });
+
+describe('ChunkBuilder.recycle', () => {
+  // Rows `[n]` padded to 8 bytes: 1,000-byte chunks hold 111 of them.
+  const row = (n: number): string => `[${String(n).padStart(6, ' ')}]`;
+  const fill = (builder: ChunkBuilder, first: number, count: number): Chunk[] => {
+    const completed: Chunk[] = [];
+    for (let n = first; n < first + count; n++) {
+      const chunk = builder.add(row(n), n + 2);
+      if (chunk) completed.push(chunk);
+    }
+    return completed;
+  };
+  const rowsOf = (chunk: Chunk): number[] => (JSON.parse(chunk.data.toString()) as number[][]).map((r) => r[0]!);
+
+  it('gives back the pages of a chunk confirmed while the next one is being filled, and fills a later chunk in the same memory', () => {
+    const builder = new ChunkBuilder(1000, { file: 'in.csv' });
+    const [first] = fill(builder, 0, 112); // the 112th row starts the second chunk
+    expect(rowsOf(first!)).toEqual(Array.from({ length: 111 }, (_, n) => n));
+    const memory = first!.data.buffer as ArrayBuffer;
+    expect(memory.byteLength).toBe(1000);
+    builder.recycle(first!);
+    expect(memory.byteLength).toBe(0);
+    const [second] = fill(builder, 112, 111);
+    expect(second!.data.buffer).not.toBe(memory);
+    expect(rowsOf(second!)).toEqual(Array.from({ length: 111 }, (_, n) => 111 + n));
+    builder.recycle(second!);
+    const third = builder.flush()!;
+    expect(third.data.buffer).toBe(memory);
+    expect(memory.byteLength).toBe(1000);
+    expect(rowsOf(third)).toEqual([222]);
+  });
+
+  it('keeps the pages of a chunk confirmed while no chunk is being filled, for the next one to use at once', () => {
+    const builder = new ChunkBuilder(1000, { file: 'in.csv' });
+    const text = Array.from({ length: 112 }, (_, n) => row(n)).join(',');
+    const rowEnds = Uint32Array.from({ length: 112 }, (_, n) => 9 * n + 8);
+    const batch = { data: Buffer.from(text), rowEnds, rows: 112, lines: Float64Array.from({ length: 112 }, (_, n) => n + 2), bytesRead: 0 };
+    const { completed, next } = builder.addRows(batch);
+    expect(next).toBe(111);
+    const memory = completed!.data.buffer as ArrayBuffer;
+    builder.recycle(completed!);
+    expect(memory.byteLength).toBe(1000);
+    builder.addRows(batch, next);
+    const last = builder.flush()!;
+    expect(last.data.buffer).toBe(memory);
+    expect(rowsOf(last)).toEqual([111]);
+  });
+
+  it('takes back no buffer it did not make', () => {
+    const builder = new ChunkBuilder(1000, { file: 'in.csv' });
+    const foreign = Buffer.from('[[1]]');
+    builder.recycle({ index: 1, data: foreign, rows: 1, firstLine: 2, lastLine: 2 });
+    fill(builder, 0, 1);
+    expect(builder.flush()!.data.buffer).not.toBe(foreign.buffer);
+    expect(foreign.toString()).toBe('[[1]]');
+  });
+});

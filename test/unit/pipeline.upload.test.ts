@@ -41,6 +41,8 @@ describe('uploadTable', () => {
     const sent: string[] = [];
     const send = async (_table: string, chunk: Chunk): Promise<void> => {
       buffers.add(chunk.data.buffer);
+      // A confirmed chunk's memory is reused whole: the next chunk was already waiting for it.
+      expect([...buffers].map((b) => b.byteLength)).toEqual([...buffers].map(() => 1000));
       sent.push(chunk.data.toString());
       await sleep(5);
     };
@@ -51,5 +53,34 @@ describe('uploadTable', () => {
     expect(buffers.size).toBe(2);
     const rows = sent.flatMap((text) => (JSON.parse(text) as number[][]).map((row) => row[0]));
     expect(rows).toEqual(Array.from({ length: 3000 }, (_, i) => i));
+  });
+
+  it('gives back the memory of each confirmed chunk when the reading is the slower side', async () => {
+    const slow = sourceOf(30, 20);
+    const batches = slow.encodedBatches!.bind(slow);
+    slow.encodedBatches = async function* (options, signal) {
+      for await (const batch of batches(options, signal)) {
+        await sleep(2);
+        yield batch;
+      }
+    };
+    const sent: Chunk[] = [];
+    const previousHeld: number[] = [];
+    const send = async (_table: string, chunk: Chunk): Promise<void> => {
+      // The chunk before this one was confirmed while this one was being filled (a chunk takes six batches).
+      const previous = sent[sent.length - 1];
+      if (previous !== undefined) {
+        expect(previous.data.buffer).not.toBe(chunk.data.buffer);
+        previousHeld.push(previous.data.buffer.byteLength);
+      }
+      sent.push(chunk);
+      expect(JSON.parse(chunk.data.toString())).toHaveLength(chunk.rows);
+      await sleep(1);
+    };
+    const result = await uploadTable({ table: 't', source: slow, types: ['INTEGER'], chunkSize: 1000, nullTokens: [], send, progress: quiet });
+    expect(result.rows).toBe(600);
+    expect(result.chunks).toBe(Math.ceil(600 / 111));
+    expect(previousHeld).toEqual([0, 0, 0, 0, 0]);
+    expect(new Set(sent.map((c) => c.data.buffer)).size).toBe(2);
   });
 });
