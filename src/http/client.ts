@@ -6,7 +6,7 @@ import { rootCertificates } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { InterruptedError, RemoteError } from '../errors.js';
 import { redactText } from './redact.js';
-import { Agent, EnvHttpProxyAgent, request } from './undici-parts.js';
+import { Agent, EnvHttpProxyAgent, keepHttpParserOnBaselineTier, request } from './undici-parts.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -133,6 +133,7 @@ export class HttpClient {
 }
 
 function createDispatcher(options: HttpClientOptions): Dispatcher {
+  keepHttpParserOnBaselineTier();
   const tls = {
     timeout: options.connectTimeoutMs ?? 30_000,
     // Setting `ca` replaces Node's trust store, so the built-in roots are passed along with the extra CA.

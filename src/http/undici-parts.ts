@@ -6,7 +6,10 @@
 // types are the package's own.
 
 import { createRequire } from 'node:module';
+import v8 from 'node:v8';
 import type { Agent as UndiciAgent, Dispatcher as UndiciDispatcher, EnvHttpProxyAgent as UndiciEnvHttpProxyAgent } from 'undici';
+import { wasm } from '../util/wasm.js';
+import type { WasmModule } from '../util/wasm.js';
 
 const load = createRequire(import.meta.url);
 
@@ -26,4 +29,44 @@ export function request(url: string, options: RequestOptions): Promise<UndiciDis
   const { dispatcher, ...rest } = options;
   const parsed = new URL(url);
   return dispatcher.request({ ...rest, origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` });
+}
+
+// undici parses responses with llhttp compiled to WebAssembly, whose main function is 33 KB of
+// code. V8 starts every WebAssembly function on its baseline compiler and recompiles the ones that
+// run long enough with its optimizing one, in the background; for that function, on the project
+// machine, that took about 130 ms of CPU and 30 to 40 MB of compiler memory for a moment, and a
+// push reaches it after a few dozen responses of a few hundred bytes each. That was a third of
+// the CPU of a push of a small file and its peak memory (97 MB against 61 without it).
+//
+// V8 gives a function its tiering budget when the module is compiled, and shares one compiled
+// module among all compilations of the same bytes while the first is alive. So the parser is
+// compiled here, once, with a budget too large to ever run out, and the module is kept: undici's
+// own compilation gets this one. The budget goes back to V8's default at once, before anything
+// else compiles: the CSV kernel needs its optimizing compiler within the first megabytes. Were a
+// V8 version not to share the module, undici would compile its own, as before.
+const UNSPENDABLE_BUDGET = 2 ** 31 - 1;
+const DEFAULT_BUDGET = 1_800_000; // --wasm-tiering-budget in Node 20's V8
+let parserModule: WasmModule | undefined;
+
+/** Compiles undici's HTTP parser so that it stays on V8's baseline compiler; once per process. */
+export function keepHttpParserOnBaselineTier(): void {
+  if (parserModule !== undefined || process.execArgv.some((arg) => arg.startsWith('--wasm-tiering-budget'))) return;
+  // The same build as undici's lazyllhttp() takes: SIMD unless switched off or on ppc64, and the
+  // plain one when the SIMD one does not compile.
+  const simd = process.env.UNDICI_NO_WASM_SIMD === '0' || (process.env.UNDICI_NO_WASM_SIMD !== '1' && process.arch !== 'ppc64');
+  v8.setFlagsFromString(`--wasm-tiering-budget=${UNSPENDABLE_BUDGET}`);
+  try {
+    parserModule = (simd ? compiled('undici/lib/llhttp/llhttp_simd-wasm.js') : undefined) ?? compiled('undici/lib/llhttp/llhttp-wasm.js');
+  } finally {
+    v8.setFlagsFromString(`--wasm-tiering-budget=${DEFAULT_BUDGET}`);
+  }
+}
+
+// Undefined when the module does not compile: undici then meets the same failure, and reports it.
+function compiled(path: string): WasmModule | undefined {
+  try {
+    return new wasm.Module(load(path) as Buffer);
+  } catch {
+    return undefined;
+  }
 }

@@ -8,20 +8,12 @@ import { readFileSync } from 'node:fs';
 import type { CellFold } from '../schema/infer.js';
 import type { WireType } from '../schema/types.js';
 import { VALUE_KIND } from '../schema/values.js';
+import { wasm } from '../util/wasm.js';
+import type { WasmModule } from '../util/wasm.js';
 import { CsvFastPathExit, byteDialectSupported } from './csv-bytes.js';
 import type { ByteRecordHandler } from './csv-bytes.js';
 import type { CsvDialect } from './csv-tokenizer.js';
 import type { EncodedBatch } from './types.js';
-
-// This project's type libraries have no WebAssembly declarations; these are the parts used.
-interface WasmModule {
-  readonly kind: 'compiled module';
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: object) => { readonly exports: unknown };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 interface KernelExports {
   memory: { readonly buffer: ArrayBuffer };
