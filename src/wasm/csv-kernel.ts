@@ -43,6 +43,9 @@ const OUTPUT_CAP: i32 = 8 << 20;
 // (--memoryBase) puts the module's own data.
 const UNDO: i32 = OUTPUT + OUTPUT_CAP + 65536;
 const BYTE_ENTRY: i32 = 1 << 31;
+// Per column, the kinds of cell that change no table of the scan (setQuiet), i32 each; ends at
+// 18,071,552, below --memoryBase.
+const QUIET: i32 = UNDO + 8 * 3 * MAX_WIDTH;
 
 /** Offsets and sizes of the regions above, by number; the driver's LAYOUT names the numbers. */
 export function layout(what: i32): i32 {
@@ -466,9 +469,38 @@ function parseClock(s: i32, e: i32): bool {
 }
 
 /**
- * classifyBytes of src/schema/byte-values.ts, with the same answers. Numbers of up to 16 bytes
- * are read 16 bytes at once: masks of digit and dot positions replace the byte loops. Inlined
- * into the scan's loops: a call per cell cost about a tenth of the scan.
+ * classify's answer for a cell of `n` bytes at `s` that starts with a digit or a minus sign and is
+ * no date or time: INT32, INT64 (with WIDE), FRACTION or ASK. Read 16 bytes at once: masks of
+ * digit and dot positions replace the byte loops. A cell it gives a kind holds digits, a leading
+ * minus and at most one dot, nothing else: none of classify's date and time shapes.
+ */
+@inline function numberKind(s: i32, n: i32): i32 {
+  if (n == 0 || n > 16) return ASK; // 16 bytes hold every number this function decides
+  const v = v128.load(INPUT + s);
+  const inCell = (1 << n) - 1;
+  const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10))) & inCell;
+  const start = byteAt(s) == 45 ? 1 : 0;
+  const body = inCell & ~start; // every position after the sign
+  if (body == 0) return ASK; // "-" alone
+  // A leading zero must be the whole integer part.
+  const leadingZero = byteAt(s + start) == 48;
+  if (digits == body) {
+    const count = n - start;
+    if (leadingZero && count > 1) return ASK;
+    return count <= 9 ? INT32 : integerRange(s + start, count, start == 1);
+  }
+  const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & inCell;
+  if (popcnt(dots) != 1 || (digits | dots) != body) return ASK;
+  const dot = ctz(dots);
+  const intDigits = dot - start;
+  const fracDigits = n - dot - 1;
+  if (intDigits == 0 || fracDigits == 0 || (leadingZero && intDigits > 1)) return ASK;
+  return intDigits + fracDigits <= 15 ? FRACTION : ASK;
+}
+
+/**
+ * classifyBytes of src/schema/byte-values.ts, with the same answers. Inlined into the scan's
+ * loops: a call per cell cost about a tenth of the scan.
  */
 @inline function classify(s: i32, e: i32): i32 {
   const n = e - s;
@@ -484,27 +516,7 @@ function parseClock(s: i32, e: i32): bool {
       if (!parseClock(s, e)) return ASK;
       return clockIsCanonical ? TIME : TIME | NOT_WIRE_FORM;
     }
-    if (n > 16) return ASK; // 16 bytes hold every number this function decides
-    const v = v128.load(INPUT + s);
-    const inCell = (1 << n) - 1;
-    const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10))) & inCell;
-    const start = c0 == 45 ? 1 : 0;
-    const body = inCell & ~start; // every position after the sign
-    if (body == 0) return ASK; // "-" alone
-    // A leading zero must be the whole integer part.
-    const leadingZero = byteAt(s + start) == 48;
-    if (digits == body) {
-      const count = n - start;
-      if (leadingZero && count > 1) return ASK;
-      return count <= 9 ? INT32 : integerRange(s + start, count, start == 1);
-    }
-    const dots = i8x16.bitmask(i8x16.eq(v, i8x16.splat(46))) & inCell;
-    if (popcnt(dots) != 1 || (digits | dots) != body) return ASK;
-    const dot = ctz(dots);
-    const intDigits = dot - start;
-    const fracDigits = n - dot - 1;
-    if (intDigits == 0 || fracDigits == 0 || (leadingZero && intDigits > 1)) return ASK;
-    return intDigits + fracDigits <= 15 ? FRACTION : ASK;
+    return numberKind(s, n);
   }
   const bool = boolAt(s, n);
   if (bool < 0) return ASK;
@@ -683,6 +695,42 @@ function undoFolds(): void {
   return true;
 }
 
+const NUMBER_KINDS: i32 = INT32 | FRACTION;
+
+/**
+ * Per INFER column, the kinds in wire form that its cells have already shown both to the
+ * inferrer (KINDS) and to the upload plan (FAST_KINDS): another such cell changes no table, so
+ * the scan only has to recognise it (quietKind), without classify's other tests and without a
+ * fold. Most cells of a file are such cells. Set at every call; the tables only grow during one,
+ * so the sets stay true.
+ */
+function setQuiet(): void {
+  for (let c = 0; c < width; c++) {
+    let quiet = 0;
+    if (load<u8>(MODES + c) == MODE_INFER && load<u8>(WANTS_EXAMPLE + c) == 0) {
+      quiet = load<i32>(KINDS + 4 * c) & load<i32>(FAST_KINDS + 4 * c) & (NUMBER_KINDS | DATE | DATETIME | BOOL);
+    }
+    store<i32>(QUIET + 4 * c, quiet);
+  }
+}
+
+/**
+ * The kind classify gives the cell [s, e) (not null, no escaped quote) when it is one of `quiet`, in
+ * wire form; otherwise ASK or a kind outside `quiet`, and the scan classifies the cell in full.
+ * Each test takes only cells classify gives the same kind.
+ */
+@inline function quietKind(quiet: i32, s: i32, e: i32): i32 {
+  const n = e - s;
+  if ((quiet & NUMBER_KINDS) != 0) {
+    const kind = numberKind(s, n);
+    if (kind != ASK) return kind;
+  }
+  if ((quiet & DATE) != 0 && n == 10 && isDateAt(s)) return DATE;
+  if ((quiet & DATETIME) != 0 && n >= 16 && byteAt(s + 4) == 45 && isDateTimeAt(s, e)) return clockIsCanonical && byteAt(s + 10) == 84 ? DATETIME : ASK;
+  if ((quiet & BOOL) != 0 && boolAt(s, n) == 1) return BOOL;
+  return ASK;
+}
+
 // What fastRecord did with the record at pos.
 const FAST_NONE: i32 = 0; // nothing: the slow path takes the record (folds undone, output untouched)
 const FAST_DONE: i32 = 1; // split and scanned or written; pos is past it
@@ -761,12 +809,16 @@ const FAST_JS: i32 = 3; // FAST_NONE, and the reason is a cell JS must see: the 
         break;
       }
     } else {
-      const verdict = scanVerdict(c, s, e, flag);
-      if (verdict == ASK) {
-        outcome = FAST_JS;
-        break;
+      const quiet = load<i32>(QUIET + 4 * c);
+      const kind = quiet != 0 && (flag & FIELD_ESCAPED) == 0 && !isNullCell(s, e) ? quietKind(quiet, s, e) : ASK;
+      if (kind == ASK || (kind & ~quiet) != 0) {
+        const verdict = scanVerdict(c, s, e, flag);
+        if (verdict == ASK) {
+          outcome = FAST_JS;
+          break;
+        }
+        if (foldVerdict(c, verdict, flag)) newKinds = true;
       }
-      if (foldVerdict(c, verdict, flag)) newKinds = true;
     }
     i = at + 1;
     if (c + 1 == columns) {
@@ -794,6 +846,7 @@ const FAST_JS: i32 = 3; // FAST_NONE, and the reason is a cell JS must see: the 
  * is folded whole or not at all, so the counts always stop at a record boundary.
  */
 export function scan(): i32 {
+  setQuiet();
   while (true) {
     const fast = fastRecord(false);
     if (fast == FAST_NEW_KINDS) return NEW_KINDS;

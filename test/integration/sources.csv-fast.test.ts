@@ -387,4 +387,36 @@ describe.each([
     await valid.close();
     await source.close();
   });
+
+  it('notices a new kind, a null or a spelling to rewrite after thousands of cells of one kind, as the string path does', async () => {
+    // Each column settles on one kind for 20,000 rows, then meets one different cell: the scan
+    // must take it in full even though every cell before looked the same.
+    const late: Record<string, readonly string[]> = {
+      int: ['2147483648', '12.5', '-0', '0012', 'NULL', '"7"'],
+      fraction: ['3', '1e5', '0.10', '"2.5"', ''],
+      day: ['2024-02-30', '2024-02-29T10:11:12', 'NA', '"2024-01-01"'],
+      at: ['2024-01-01 10:11:12', '2024-01-01T10:11:12.500', '2024-01-01T10:11', '2024-01-01T10:11:12Z', '"2024-01-01T10:11:12"'],
+      flag: ['TRUE', 'False', 'yes', '"true"', 'null'],
+    };
+    const names = Object.keys(late);
+    for (const [column, cells] of Object.entries(late)) {
+      for (const cell of cells) {
+        const lines = [names.join(',')];
+        for (let r = 0; r < 20_050; r++) {
+          const steady = [String(r * 13 - 999), `${r % 500}.${(r % 9) + 1}`, `2023-0${1 + (r % 9)}-1${r % 10}`, `2023-05-0${1 + (r % 9)}T0${r % 10}:15:30`, r % 3 ? 'true' : 'false'];
+          if (r === 20_000) steady[names.indexOf(column)] = cell;
+          lines.push(steady.join(','));
+        }
+        const file = path.join(dir, `late-${column}.csv`);
+        writeFileSync(file, lines.join('\n'));
+        const source = await openCsvSource(file, { header: true });
+        const fast = await fastScan(source);
+        const slow = await slowScan(source);
+        expect({ cell, columns: fast.columns }).toEqual({ cell, columns: slow.columns });
+        await compareEncodings(source, fast.columns.map((c) => c.type));
+        await source.close();
+      }
+    }
+  });
 });
+
