@@ -33,10 +33,11 @@ export function request(url: string, options: RequestOptions): Promise<UndiciDis
 
 // undici parses responses with llhttp compiled to WebAssembly, whose main function is 33 KB of
 // code. V8 starts every WebAssembly function on its baseline compiler and recompiles the ones that
-// run long enough with its optimizing one, in the background; for that function, on the project
-// machine, that took about 130 ms of CPU and 30 to 40 MB of compiler memory for a moment, and a
-// push reaches it after a few dozen responses of a few hundred bytes each. That was a third of
-// the CPU of a push of a small file and its peak memory (97 MB against 61 without it).
+// run long enough with its optimizing one, in the background. A push reaches that point for the
+// parser after a few dozen responses of a few hundred bytes each, and V8's trace puts the compile
+// at 110-150 ms and 29 MB of compiler memory (42 MB in all). On the project machine a push of a
+// one-row CSV took 0.36-0.40 s of CPU and peaked at 96-97 MB with it, 0.28-0.37 s and 60-61 MB
+// without.
 //
 // V8 gives a function its tiering budget when the module is compiled, and shares one compiled
 // module among all compilations of the same bytes while the first is alive. So the parser is
@@ -50,12 +51,15 @@ let parserModule: WasmModule | undefined;
 
 /** Compiles undici's HTTP parser so that it stays on V8's baseline compiler; once per process. */
 export function keepHttpParserOnBaselineTier(): void {
-  if (parserModule !== undefined || process.execArgv.some((arg) => arg.startsWith('--wasm-tiering-budget'))) return;
-  // The same build as undici's lazyllhttp() takes: SIMD unless switched off or on ppc64, and the
-  // plain one when the SIMD one does not compile.
-  const simd = process.env.UNDICI_NO_WASM_SIMD === '0' || (process.env.UNDICI_NO_WASM_SIMD !== '1' && process.arch !== 'ppc64');
+  // A budget given on the command line is the user's to keep.
+  if (parserModule !== undefined || process.execArgv.some((arg) => arg.replaceAll('_', '-').startsWith('--wasm-tiering-budget'))) return;
   v8.setFlagsFromString(`--wasm-tiering-budget=${UNSPENDABLE_BUDGET}`);
   try {
+    // The build undici's lazyllhttp() takes: the SIMD one unless switched off (or on ppc64 before
+    // Node 24.12), and the plain one when the SIMD one does not compile.
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    const oldPpc64 = process.arch === 'ppc64' && (major < 24 || (major === 24 && minor < 12));
+    const simd = process.env.UNDICI_NO_WASM_SIMD === '0' || (process.env.UNDICI_NO_WASM_SIMD !== '1' && !oldPpc64);
     parserModule = (simd ? compiled('undici/lib/llhttp/llhttp_simd-wasm.js') : undefined) ?? compiled('undici/lib/llhttp/llhttp-wasm.js');
   } finally {
     v8.setFlagsFromString(`--wasm-tiering-budget=${DEFAULT_BUDGET}`);
