@@ -378,7 +378,7 @@ function daysInMonth(year: i32, month: i32): i32 {
 }
 
 /** YYYY-MM-DD at `s`, a real day; the shape is checked on 16 bytes at once. */
-function isDateAt(s: i32): bool {
+@inline function isDateAt(s: i32): bool {
   const v = v128.load(INPUT + s);
   const digits = i8x16.bitmask(i8x16.lt_u(i8x16.sub(v, i8x16.splat(48)), i8x16.splat(10)));
   const dashes = i8x16.bitmask(i8x16.eq(v, i8x16.splat(45)));
@@ -405,7 +405,7 @@ function isCanonicalFraction(s: i32, e: i32): bool {
 }
 
 /** The end of the significant digits of a fraction of a second at `s` (`.` and 1-9 digits up to `e`), or -1. */
-function fractionEnd(s: i32, e: i32): i32 {
+@inline function fractionEnd(s: i32, e: i32): i32 {
   const digits = e - s - 1;
   if (byteAt(s) != 46 || digits < 1 || digits > 9) return -1;
   let end = s;
@@ -436,7 +436,7 @@ let clockIsCanonical: bool = false;
  * HH:MM[:SS[.f{1,9}]] from `s` exactly up to `e`, as parseTime in src/schema/values.ts reads
  * it (no zone). False when it is anything else.
  */
-function parseClock(s: i32, e: i32): bool {
+@inline function parseClock(s: i32, e: i32): bool {
   const n = e - s;
   if (n < 5 || byteAt(s + 2) != 58) return false;
   if (!(isDigit(byteAt(s)) && isDigit(byteAt(s + 1)) && isDigit(byteAt(s + 3)) && isDigit(byteAt(s + 4)))) return false;
@@ -527,7 +527,7 @@ function parseClock(s: i32, e: i32): bool {
  * true/false in any letter case, as classifyValue reads them: 1 for the lowercase spelling (the
  * wire form), 2 for another case, -1 for anything else.
  */
-function boolAt(s: i32, n: i32): i32 {
+@inline function boolAt(s: i32, n: i32): i32 {
   let lower = true;
   if (n == 4) {
     if ((byteAt(s) | 32) != 116 || (byteAt(s + 1) | 32) != 114 || (byteAt(s + 2) | 32) != 117 || (byteAt(s + 3) | 32) != 101) return -1;
