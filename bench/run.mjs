@@ -19,7 +19,8 @@
 // Every measured pipeline runs as its own child process, `node --import bench/usage.mjs <script>`,
 // which reports its own user+system CPU time and peak RSS on exit; the emulator is a separate
 // process whose CPU is not counted. Each input is read whole just before every measured run, so
-// all runs see a warm page cache (the kernel may evict a file between runs). Row counts are
+// all runs start with a warm page cache (the kernel may evict a file between runs, and some
+// virtual machines give cache back within seconds, even during a run). Row counts are
 // checked against the emulator's inspection endpoint, for every run.
 // Prints one Markdown table with the targets below it and writes the same text to
 // bench/results.md. Exits 0 when every run succeeded (even if a target is missed), 1 when a run
@@ -394,7 +395,7 @@ function report({ runs, inputs, options, startedAt, loadAtStart }) {
     `- machine: ${cpus[0]?.model ?? 'unknown CPU'} × ${cpus.length}, ${(os.totalmem() / 1e9).toFixed(1)} GB memory, ${os.type()} ${os.release()} (${os.arch()}), Node ${process.version}`,
     `- seed: ${options.seed}; Parquet twins hold the same rows as their CSV (snappy, ${PARQUET_GROUP_ROWS.toLocaleString('en-US')} rows per row group)`,
     ...inputs.map((i) => `- ${i.label}: ${(i.bytes / 1e6).toFixed(1)} MB, ${i.rows.toLocaleString('en-US')} rows`),
-    '- page cache: warm (each input was read whole just before every measured run; dropping the cache is not possible here)',
+    '- page cache: warm at the start of each run (each input was read whole just before every measured run; dropping the cache is not possible here); the system may still evict part of an input during a run, and a pass that reads it from disk again shows more system CPU time',
     `- runs: mstrpush and the read floor ${options.repeat} time(s) per input, the table showing the run with the median client CPU; the naive pipeline once`,
     '- client = the measured process only (user+sys CPU, peak RSS of all its threads); the emulator runs in its own process and is not counted',
     '- mstrpush runs `create` with the default chunk size (100MB); MB = 10^6 bytes, GB = 10^9 bytes of input; wall time includes process start',
