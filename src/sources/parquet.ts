@@ -793,12 +793,7 @@ function fileBuffer(handle: FileHandle, size: number): AsyncBuffer {
       const length = Math.max(0, stop - start);
       // Not zeroed first: every byte is read into it, or the read throws.
       const buffer = Buffer.allocUnsafeSlow(length).buffer as ArrayBuffer;
-      let done = 0;
-      while (done < length) {
-        const { bytesRead } = await handle.read(new Uint8Array(buffer, done, length - done), 0, length - done, start + done);
-        if (bytesRead === 0) throw new Error(`the file ends at byte ${start + done}, before byte ${stop}`);
-        done += bytesRead;
-      }
+      await readFully(handle, new Uint8Array(buffer), start);
       return buffer;
     },
   };
@@ -807,13 +802,18 @@ function fileBuffer(handle: FileHandle, size: number): AsyncBuffer {
 /** Bytes [start, stop) of the file, in the scratch's reused buffer: good until its next read. */
 async function readRange(handle: FileHandle, start: number, stop: number, scratch: PageScratch): Promise<Uint8Array> {
   const bytes = scratch.bytesFor(Math.max(0, stop - start));
+  await readFully(handle, bytes, start);
+  return bytes;
+}
+
+/** Fills `target` with the file's bytes from `start` on; throws when the file ends first. */
+async function readFully(handle: FileHandle, target: Uint8Array, start: number): Promise<void> {
   let done = 0;
-  while (done < bytes.length) {
-    const { bytesRead } = await handle.read(bytes, done, bytes.length - done, start + done);
-    if (bytesRead === 0) throw new Error(`the file ends at byte ${start + done}, before byte ${stop}`);
+  while (done < target.length) {
+    const { bytesRead } = await handle.read(target, done, target.length - done, start + done);
+    if (bytesRead === 0) throw new Error(`the file ends at byte ${start + done}, before byte ${start + target.length}`);
     done += bytesRead;
   }
-  return bytes;
 }
 
 async function openFile(filePath: string, displayName: string): Promise<FileHandle> {
